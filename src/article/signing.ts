@@ -1,0 +1,69 @@
+import { createHash, sign, verify } from 'node:crypto'
+import type { Article, SignedArticle } from './article.ts'
+import { truncateToSecond } from './date.ts'
+import { decodeArticle, encodeArticle, signingInput } from './encoding.ts'
+import { InvalidArticleError } from './errors.ts'
+import type { GroupName } from './group-name.ts'
+import { publicKeyObject, type AuthorKey } from './keys.ts'
+import { MAX_REFERENCES } from './limits.ts'
+import type { MessageId } from './message-id.ts'
+import { normaliseBody } from './text.ts'
+
+export function signArticle(article: Omit<Article, 'authorKey'>, key: AuthorKey): SignedArticle {
+  const unsigned: Article = { ...article, authorKey: key.publicKey }
+  const signature = sign(null, signingInput(unsigned), key.privateKey).toString('base64url')
+  return encodeArticle(unsigned, signature)
+}
+
+export function hasValidSignature(article: SignedArticle): boolean {
+  const signature = Buffer.from(article.signature, 'base64url')
+  return verify(null, signingInput(article), publicKeyObject(article.authorKey), signature)
+}
+
+/** Decodes canonical bytes and verifies the author's signature: the one way bytes from outside become an article. */
+export function openArticle(bytes: Uint8Array): SignedArticle {
+  const article = decodeArticle(bytes)
+  if (!hasValidSignature(article)) throw new InvalidArticleError('bad-signature', 'the signature does not match the article and its Author-Key')
+  return article
+}
+
+export interface Draft {
+  readonly newsgroups: readonly GroupName[]
+  readonly subject: string
+  readonly from: string
+  readonly body: string
+  readonly references?: readonly MessageId[]
+  readonly date: number
+}
+
+/** Turns what a person typed into a signed article: CRLF to LF, trailing space dropped, date to the second. */
+export function composeArticle(draft: Draft, key: AuthorKey): SignedArticle {
+  return signArticle(
+    {
+      newsgroups: draft.newsgroups,
+      subject: draft.subject.trim(),
+      from: draft.from.trim(),
+      body: normaliseBody(draft.body),
+      references: draft.references ?? [],
+      date: truncateToSecond(draft.date),
+    },
+    key,
+  )
+}
+
+/** References for a reply: the parent's chain plus the parent, trimmed in the middle (the root stays first). */
+export function replyReferences(parent: SignedArticle): MessageId[] {
+  const chain = [...parent.references, parent.id]
+  if (chain.length <= MAX_REFERENCES) return chain
+  return [chain[0]!, ...chain.slice(chain.length - (MAX_REFERENCES - 1))]
+}
+
+/** "Re: " once, as newsreaders do. */
+export function replySubject(subject: string): string {
+  return /^re:\s/i.test(subject) ? subject : `Re: ${subject}`
+}
+
+/** A short, stable fingerprint of an author key for display next to a claimed name. */
+export function keyFingerprint(authorKey: string): string {
+  return createHash('sha256').update(authorKey).digest('hex').slice(0, 8)
+}

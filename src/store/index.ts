@@ -1,0 +1,7 @@
+export { openStore, migrateDown, type Store } from './database.ts'
+export { StoreError } from './errors.ts'
+export { loadOrCreateOwnerKey, loadOrCreateOwnerToken, prepareDataDir } from './owner-files.ts'
+export * from './queries.ts'
+export { recordArticles, type ArticleToRecord } from './read-model.ts'
+export type { Db } from './schema.ts'
+export * from './shards.ts'

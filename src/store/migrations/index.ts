@@ -1,0 +1,11 @@
+import type { Migration, MigrationProvider } from 'kysely'
+import * as initial from './2026-11-23-0600-initial.ts'
+
+/** Migrations in order, named by timestamp. Bundled in code so a node never depends on the working directory. */
+export const migrations: Record<string, Migration> = {
+  '2026-11-23-0600-initial': initial,
+}
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+}

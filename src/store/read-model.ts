@@ -1,0 +1,164 @@
+import { sql } from 'kysely'
+import { parentOf, threadRootOf, type GroupName, type SignedArticle } from '../article/index.ts'
+import type { Db } from './schema.ts'
+
+/** An accepted article and the groups this node files it under (the carried ones among its Newsgroups). */
+export interface ArticleToRecord {
+  readonly article: SignedArticle
+  readonly groups: readonly GroupName[]
+  readonly receivedAt: number
+}
+
+// SQLite allows 32,766 bound values per statement; 9 columns × 500 rows stays well below.
+const ROWS_PER_INSERT = 500
+
+/**
+ * Adds articles to the read model: the article rows, their postings per group, and the thread, group and
+ * author overviews. Callers run it inside the transaction that also saves the shard bytes, and pass only
+ * articles that are not stored yet. Overviews are aggregated per batch so a batch costs a few statements.
+ */
+export async function recordArticles(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
+  if (items.length === 0) return
+  for (const rows of chunks(items, ROWS_PER_INSERT)) {
+    await db
+      .insertInto('articles')
+      .values(
+        rows.map(({ article, receivedAt }) => ({
+          id: article.id,
+          author_key: article.authorKey,
+          from_name: article.from,
+          subject: article.subject,
+          date: article.date,
+          parent_id: parentOf(article) ?? null,
+          root_id: threadRootOf(article),
+          bytes: article.bytes,
+          received_at: receivedAt,
+        })),
+      )
+      .execute()
+    const postings = rows.flatMap(({ article, groups }) =>
+      groups.map((group) => ({ group_name: group, article_id: article.id, root_id: threadRootOf(article), date: article.date })),
+    )
+    if (postings.length > 0) await db.insertInto('postings').values(postings).execute()
+  }
+  await recordThreads(db, items)
+  await recordGroups(db, items)
+  await recordAuthors(db, items)
+}
+
+interface ThreadDelta {
+  group_name: string
+  root_id: string
+  subject: string
+  author_key: string
+  from_name: string
+  started_at: number
+  last_post_at: number
+  post_count: number
+  hasRoot: boolean
+}
+
+async function recordThreads(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
+  const deltas = new Map<string, ThreadDelta>()
+  for (const { article, groups } of items) {
+    const root = threadRootOf(article)
+    const isRoot = root === article.id
+    for (const group of groups) {
+      const key = `${group} ${root}`
+      const delta = deltas.get(key)
+      if (!delta) {
+        deltas.set(key, {
+          group_name: group,
+          root_id: root,
+          subject: article.subject,
+          author_key: article.authorKey,
+          from_name: article.from,
+          started_at: article.date,
+          last_post_at: article.date,
+          post_count: 1,
+          hasRoot: isRoot,
+        })
+        continue
+      }
+      delta.post_count += 1
+      delta.last_post_at = Math.max(delta.last_post_at, article.date)
+      if (isRoot || (!delta.hasRoot && article.date < delta.started_at)) {
+        Object.assign(delta, { subject: article.subject, author_key: article.authorKey, from_name: article.from, started_at: article.date, hasRoot: isRoot })
+      }
+    }
+  }
+  for (const { hasRoot, ...row } of deltas.values()) {
+    // A reply can arrive before its thread's root. Until the root comes, the thread shows the earliest
+    // reply's subject and author; the root then takes its place.
+    await db
+      .insertInto('threads')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['group_name', 'root_id']).doUpdateSet((eb) => ({
+          post_count: sql`threads.post_count + excluded.post_count`,
+          last_post_at: sql`max(threads.last_post_at, excluded.last_post_at)`,
+          ...(hasRoot
+            ? {
+                subject: eb.ref('excluded.subject'),
+                author_key: eb.ref('excluded.author_key'),
+                from_name: eb.ref('excluded.from_name'),
+                started_at: eb.ref('excluded.started_at'),
+              }
+            : { started_at: sql`min(threads.started_at, excluded.started_at)` }),
+        })),
+      )
+      .execute()
+  }
+}
+
+async function recordGroups(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
+  const deltas = new Map<string, { count: number; last: number }>()
+  for (const { article, groups } of items) {
+    for (const group of groups) {
+      const delta = deltas.get(group) ?? { count: 0, last: 0 }
+      delta.count += 1
+      delta.last = Math.max(delta.last, article.date)
+      deltas.set(group, delta)
+    }
+  }
+  for (const [name, { count, last }] of deltas) {
+    await db
+      .updateTable('groups')
+      .set({ post_count: sql`post_count + ${count}`, last_post_at: sql`max(coalesce(last_post_at, 0), ${last})` })
+      .where('name', '=', name)
+      .execute()
+  }
+}
+
+async function recordAuthors(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
+  const deltas = new Map<string, { key: string; from_name: string; post_count: number; first_post_at: number; last_post_at: number }>()
+  for (const { article } of items) {
+    const delta = deltas.get(article.authorKey)
+    if (!delta) {
+      deltas.set(article.authorKey, { key: article.authorKey, from_name: article.from, post_count: 1, first_post_at: article.date, last_post_at: article.date })
+      continue
+    }
+    delta.post_count += 1
+    delta.first_post_at = Math.min(delta.first_post_at, article.date)
+    if (article.date >= delta.last_post_at) Object.assign(delta, { last_post_at: article.date, from_name: article.from })
+  }
+  for (const row of deltas.values()) {
+    // The name shown for a key is the one on its newest post.
+    await db
+      .insertInto('authors')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          post_count: sql`authors.post_count + excluded.post_count`,
+          first_post_at: sql`min(authors.first_post_at, excluded.first_post_at)`,
+          from_name: sql`case when excluded.last_post_at >= authors.last_post_at then excluded.from_name else authors.from_name end`,
+          last_post_at: sql`max(authors.last_post_at, excluded.last_post_at)`,
+        }),
+      )
+      .execute()
+  }
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
+}

@@ -1,0 +1,88 @@
+import type { Generated, Kysely } from 'kysely'
+
+/** Groups this node knows of. `subscribed` groups are carried: stored, shown, and (later) relayed. */
+export interface GroupTable {
+  name: string
+  description: string
+  created_at: number
+  subscribed: Generated<number>
+  post_count: Generated<number>
+  last_post_at: number | null
+}
+
+/** One row per stored article: its canonical bytes and the headers the read model needs. */
+export interface ArticleTable {
+  id: string
+  author_key: string
+  from_name: string
+  subject: string
+  /** The Date header, ms since the epoch. */
+  date: number
+  parent_id: string | null
+  root_id: string
+  bytes: Uint8Array
+  received_at: number
+}
+
+/** An article as it appears in one group (crossposts appear in several). */
+export interface PostingTable {
+  group_name: string
+  article_id: string
+  root_id: string
+  date: number
+}
+
+/** The overview of a thread in a group: what the thread list shows without touching articles. */
+export interface ThreadTable {
+  group_name: string
+  root_id: string
+  subject: string
+  author_key: string
+  from_name: string
+  started_at: number
+  last_post_at: number
+  post_count: number
+}
+
+export interface AuthorTable {
+  key: string
+  from_name: string
+  post_count: number
+  first_post_at: number
+  last_post_at: number
+}
+
+/** A leaf of a group's shard tree: (group, UTC day, Message-ID hex prefix). */
+export interface ShardTable {
+  id: string
+  group_name: string
+  day: string
+  prefix: string
+  post_count: number
+  chunk_count: number
+}
+
+/** Saved Automerge bytes of a shard: a snapshot and the incremental saves after it, concatenated on load. */
+export interface ShardChunkTable {
+  shard_id: string
+  seq: number
+  bytes: Uint8Array
+}
+
+export interface SettingTable {
+  key: string
+  value: string
+}
+
+export interface Database {
+  groups: GroupTable
+  articles: ArticleTable
+  postings: PostingTable
+  threads: ThreadTable
+  authors: AuthorTable
+  shards: ShardTable
+  shard_chunks: ShardChunkTable
+  settings: SettingTable
+}
+
+export type Db = Kysely<Database>

@@ -1,0 +1,142 @@
+import { hasValidSignature, InvalidArticleError, MAX_CLOCK_SKEW_MS, type GroupName, type MessageId, type SignedArticle } from '../article/index.ts'
+import type { Logger } from '../logger.ts'
+import { carriedGroups, recordArticles, storedIds, type ArticleToRecord, type Db } from '../store/index.ts'
+import { readCanonicalChange, type CanonicalChange } from './canonical-change.ts'
+import { InvalidChangeError } from './errors.ts'
+import type { ShardDocuments, ShardEntry } from './shard-documents.ts'
+
+/** What became of one change handed to ingest. Expected outcomes are values; only storage failures throw. */
+export type IngestResult =
+  | { status: 'accepted'; id: MessageId; article: SignedArticle }
+  | { status: 'duplicate'; id: MessageId }
+  /** Valid, but this node does not want it (no carried group). Gossip answers Ignore: the relay did nothing wrong. */
+  | { status: 'ignored'; id: MessageId; reason: string }
+  /** Malformed, forged, non-canonical or out of limits. Gossip answers Reject. */
+  | { status: 'rejected'; problem: string; reason: string }
+
+export interface IngestComponents {
+  db: Db
+  shards: ShardDocuments
+  log: Logger
+  /** ms since the epoch; tests pass a fixed clock. */
+  now?: () => number
+}
+
+export type AcceptedListener = (articles: readonly SignedArticle[]) => void
+
+export interface Ingest {
+  /**
+   * Validates changes and stores the new ones in one transaction: shard bytes and read model together. When
+   * the promise resolves, every accepted post is durable. Batches run one at a time.
+   */
+  ingestChanges(changes: readonly Uint8Array[]): Promise<IngestResult[]>
+  /** Called after each commit with the articles it added (live pages, gossip). */
+  onAccepted(listener: AcceptedListener): () => void
+}
+
+/**
+ * The one way posts enter storage, for local posts and peers' alike (as INN's nnrpd hands posts to innd).
+ * Cheap checks run first; the signature, the costly one, only for posts that are new and wanted.
+ */
+export function createIngest({ db, shards, log, now = Date.now }: IngestComponents): Ingest {
+  const listeners = new Set<AcceptedListener>()
+  let queue: Promise<unknown> = Promise.resolve()
+
+  async function run(changes: readonly Uint8Array[]): Promise<IngestResult[]> {
+    const results: IngestResult[] = new Array(changes.length)
+    const candidates: { index: number; read: CanonicalChange; groups: GroupName[] }[] = []
+    const carried = await carriedGroups(db)
+    const latest = now() + MAX_CLOCK_SKEW_MS
+    const inBatch = new Set<string>()
+
+    changes.forEach((bytes, index) => {
+      let read: CanonicalChange
+      try {
+        read = readCanonicalChange(bytes)
+      } catch (err) {
+        results[index] = rejection(err)
+        return
+      }
+      const { article } = read
+      if (article.date > latest) {
+        results[index] = { status: 'rejected', problem: 'bad-date', reason: 'the Date header is more than 24 hours in the future' }
+        return
+      }
+      if (inBatch.has(article.id)) {
+        results[index] = { status: 'duplicate', id: article.id }
+        return
+      }
+      inBatch.add(article.id)
+      const groups = article.newsgroups.filter((g) => carried.has(g))
+      if (groups.length === 0) {
+        results[index] = { status: 'ignored', id: article.id, reason: 'this node carries none of its groups' }
+        return
+      }
+      candidates.push({ index, read, groups })
+    })
+
+    const stored = await storedIds(
+      db,
+      candidates.map((c) => c.read.article.id),
+    )
+    const accepted: typeof candidates = []
+    for (const candidate of candidates) {
+      const { article } = candidate.read
+      if (stored.has(article.id)) results[candidate.index] = { status: 'duplicate', id: article.id }
+      else if (!hasValidSignature(article)) {
+        results[candidate.index] = { status: 'rejected', problem: 'bad-signature', reason: 'the signature does not match the article and its Author-Key' }
+      } else accepted.push(candidate)
+    }
+
+    if (accepted.length > 0) {
+      const receivedAt = now()
+      const entries: ShardEntry[] = accepted.flatMap(({ read, groups }) =>
+        groups.map((group) => ({ id: read.article.id, group, date: read.article.date, change: read.change })),
+      )
+      const records: ArticleToRecord[] = accepted.map(({ read, groups }) => ({ article: read.article, groups, receivedAt }))
+      try {
+        await db.transaction().execute(async (trx) => {
+          await shards.add(trx, entries)
+          await recordArticles(trx, records)
+        })
+      } catch (err) {
+        // Documents in memory may hold changes the database does not: reload them from disk next time.
+        shards.forget()
+        throw err
+      }
+      for (const { index, read } of accepted) results[index] = { status: 'accepted', id: read.article.id, article: read.article }
+    }
+
+    for (const result of results) {
+      if (result.status === 'rejected') log.debug(`rejected a change (${result.problem}): ${result.reason}`)
+    }
+    if (accepted.length > 0) {
+      const articles = accepted.map((a) => a.read.article)
+      for (const listener of listeners) {
+        try {
+          listener(articles)
+        } catch (err) {
+          log.error(`a listener of accepted posts failed: ${(err as Error).message}`)
+        }
+      }
+    }
+    return results
+  }
+
+  return {
+    ingestChanges(changes) {
+      const result = queue.then(() => run(changes))
+      queue = result.catch(() => undefined)
+      return result
+    },
+    onAccepted(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+}
+
+function rejection(err: unknown): IngestResult {
+  if (err instanceof InvalidArticleError || err instanceof InvalidChangeError) return { status: 'rejected', problem: err.problem, reason: err.message }
+  throw err
+}

@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseGroupName } from '../../src/article/index.ts'
+import { createLogger } from '../../src/logger.ts'
+import { addGroup, openStore, type Store } from '../../src/store/index.ts'
+import { createIngest, type Ingest } from '../../src/sync/ingest.ts'
+import { ShardDocuments, type ShardDocumentsInit } from '../../src/sync/shard-documents.ts'
+
+export interface TempNode {
+  dir: string
+  store: Store
+  shards: ShardDocuments
+  ingest: Ingest
+  close(): Promise<void>
+}
+
+/** A real SQLite file in a fresh temporary directory, migrated, with ingest wired as main.ts does. */
+export async function tempNode({
+  groups = ['test.one', 'test.two'],
+  shards: shardInit = {},
+  now,
+}: {
+  groups?: string[]
+  shards?: ShardDocumentsInit
+  now?: () => number
+} = {}): Promise<TempNode> {
+  const dir = await mkdtemp(join(tmpdir(), 'usenet-test-'))
+  const store = await openStore(join(dir, 'node.sqlite'))
+  for (const name of groups) await addGroup(store.db, { name: parseGroupName(name), description: `about ${name}`, createdAt: 0 })
+  const shards = new ShardDocuments(shardInit)
+  const ingest = createIngest({ db: store.db, shards, log: createLogger('test'), ...(now ? { now } : {}) })
+  return {
+    dir,
+    store,
+    shards,
+    ingest,
+    async close() {
+      shards.forget()
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
