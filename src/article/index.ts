@@ -12,6 +12,7 @@ export {
   hasValidSignature,
   keyFingerprint,
   openArticle,
+  parseDisplayName,
   replyReferences,
   replySubject,
   signArticle,

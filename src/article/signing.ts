@@ -5,9 +5,9 @@ import { decodeArticle, encodeArticle, signingInput } from './encoding.ts'
 import { InvalidArticleError } from './errors.ts'
 import type { GroupName } from './group-name.ts'
 import { publicKeyObject, type AuthorKey } from './keys.ts'
-import { MAX_REFERENCES } from './limits.ts'
+import { MAX_DISPLAY_NAME_CHARS, MAX_REFERENCES } from './limits.ts'
 import type { MessageId } from './message-id.ts'
-import { normaliseBody } from './text.ts'
+import { checkLine, normaliseBody } from './text.ts'
 
 export function signArticle(article: Omit<Article, 'authorKey'>, key: AuthorKey): SignedArticle {
   const unsigned: Article = { ...article, authorKey: key.publicKey }
@@ -66,4 +66,9 @@ export function replySubject(subject: string): string {
 /** A short, stable fingerprint of an author key for display next to a claimed name. */
 export function keyFingerprint(authorKey: string): string {
   return createHash('sha256').update(authorKey).digest('hex').slice(0, 8)
+}
+
+/** A display name as the owner typed it: trimmed and checked as the From header will be. */
+export function parseDisplayName(value: string): string {
+  return checkLine(value.trim(), 'the display name', MAX_DISPLAY_NAME_CHARS, 'bad-from')
 }

@@ -1,0 +1,93 @@
+import { isIP } from 'node:net'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+
+/** Everything a node needs to start, from the command line and the environment. */
+export interface Config {
+  readonly command: 'start'
+  readonly port: number
+  readonly bind: string
+  readonly dataDir: string
+  /** Directory of demo content for a fresh node, or undefined for none. */
+  readonly seedsDir: string | undefined
+  /** Host header values the web UI answers to besides the bind address (DNS-rebinding defence). */
+  readonly allowedHosts: readonly string[]
+  readonly help: boolean
+}
+
+/** A bad option or value; the message is one line an operator can act on. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+export const USAGE = `Usage: usenet-node [start] [options]
+
+Starts a node: a SQLite store in the data directory, seeded demo groups on first start, and the web UI.
+
+Options:
+  --port <n>             web UI port (default 8080, env USENET_PORT)
+  --bind <address>       address the web UI listens on (default 127.0.0.1, env USENET_BIND)
+  --data-dir <path>      where the database and the owner's key live (default ./data, env USENET_DATA_DIR)
+  --seeds <path>         demo content imported on first start (default: the seeds/ of this package)
+  --no-seeds             start without demo content
+  --allowed-host <host>  also answer to this Host header (repeatable), e.g. when behind a proxy
+  -h, --help             show this help
+`
+
+const DEFAULT_SEEDS_DIR = resolve(import.meta.dirname, '..', 'seeds')
+
+/** Reads options and environment; pure, fails fast with a ConfigError, returns a frozen object. */
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Config {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse(argv)
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message.split('\n')[0]} (see --help)`)
+  }
+  const { values, positionals } = parsed
+  const [command = 'start', ...extra] = positionals
+  if (command !== 'start') throw new ConfigError(`unknown command "${command}" (see --help)`)
+  if (extra.length > 0) throw new ConfigError(`unexpected argument "${extra[0]}" (see --help)`)
+
+  const port = parsePort(values.port ?? env.USENET_PORT ?? '8080')
+  const bind = values.bind ?? env.USENET_BIND ?? '127.0.0.1'
+  if (bind !== 'localhost' && isIP(bind) === 0) throw new ConfigError(`--bind "${bind}" is not an IP address (for example 127.0.0.1 or 0.0.0.0)`)
+  const dataDir = values['data-dir'] ?? env.USENET_DATA_DIR ?? 'data'
+  if (dataDir.trim() === '') throw new ConfigError('--data-dir is empty')
+  if (values['no-seeds'] && values.seeds) throw new ConfigError('--seeds and --no-seeds contradict each other')
+  const allowedHosts = (values['allowed-host'] ?? []).map((host) => {
+    if (!/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(host)) throw new ConfigError(`--allowed-host "${host}" is not a host name`)
+    return host.toLowerCase()
+  })
+  return Object.freeze({
+    command,
+    port,
+    bind,
+    dataDir: resolve(dataDir),
+    seedsDir: values['no-seeds'] ? undefined : resolve(values.seeds ?? DEFAULT_SEEDS_DIR),
+    allowedHosts: Object.freeze(allowedHosts),
+    help: values.help ?? false,
+  })
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      bind: { type: 'string' },
+      'data-dir': { type: 'string' },
+      seeds: { type: 'string' },
+      'no-seeds': { type: 'boolean' },
+      'allowed-host': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new ConfigError(`--port "${value}" is not a port number (0-65535)`)
+  return Number(value)
+}

@@ -1,0 +1,91 @@
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { serve, type ServerType } from '@hono/node-server'
+import type { Config } from './config.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { getSetting, loadOrCreateOwnerKey, loadOrCreateOwnerToken, openStore, prepareDataDir, putSetting } from './store/index.ts'
+import { createIngest, createPoster, importSeeds, readSeeds, ShardDocuments } from './sync/index.ts'
+import { createWebApp } from './web/app.tsx'
+
+export interface RunningNode {
+  /** The web UI's address, e.g. http://127.0.0.1:8080 */
+  readonly url: string
+  /** The address that logs the owner in (holds the token: print it only to the owner). */
+  readonly loginUrl: string
+  readonly token: string
+  stop(): Promise<void>
+}
+
+const SEEDS_SETTING = 'seeds_imported'
+const DISPLAY_NAME_SETTING = 'display_name'
+const DEFAULT_DISPLAY_NAME = 'Anonymous'
+
+/** The composition root: builds every part from the config, starts them, and stops them in reverse order. */
+export async function startNode(config: Config, log: Logger = createLogger('node')): Promise<RunningNode> {
+  await prepareDataDir(config.dataDir)
+  const store = await openStore(join(config.dataDir, 'node.sqlite'))
+  try {
+    const ownerKey = await loadOrCreateOwnerKey(config.dataDir)
+    const token = await loadOrCreateOwnerToken(config.dataDir)
+    const shards = new ShardDocuments()
+    const ingest = createIngest({ db: store.db, shards, log: createLogger('ingest') })
+    const owner = {
+      key: ownerKey,
+      displayName: async () => (await getSetting(store.db, DISPLAY_NAME_SETTING)) ?? DEFAULT_DISPLAY_NAME,
+    }
+    const poster = createPoster({ db: store.db, ingest, owner })
+
+    if (config.seedsDir && (await getSetting(store.db, SEEDS_SETTING)) === undefined) {
+      const added = await importSeeds(store.db, ingest, await readSeeds(config.seedsDir), Date.now())
+      await putSetting(store.db, SEEDS_SETTING, new Date().toISOString())
+      log.info(`imported ${added} demo posts from ${config.seedsDir}`)
+    }
+
+    // Filled once the port is known (port 0 picks a free one).
+    const allowedHosts = new Set<string>()
+    const app = createWebApp({
+      db: store.db,
+      poster,
+      owner: {
+        token,
+        authorKey: ownerKey.publicKey,
+        displayName: owner.displayName,
+        setDisplayName: (name) => putSetting(store.db, DISPLAY_NAME_SETTING, name),
+      },
+      allowedHosts,
+      log: createLogger('web'),
+    })
+    const server = await listen(app.fetch, config.port, config.bind)
+    const port = (server.address() as AddressInfo).port
+    const hostForUrl = config.bind === '0.0.0.0' || config.bind === '::' ? '127.0.0.1' : config.bind.includes(':') ? `[${config.bind}]` : config.bind
+    for (const host of hostNames(port, config.bind, config.allowedHosts)) allowedHosts.add(host)
+    const url = `http://${hostForUrl}:${port}`
+    return {
+      url,
+      loginUrl: `${url}/login?token=${token}`,
+      token,
+      async stop() {
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        shards.forget()
+        await store.close()
+      },
+    }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+/** The names this node is reached by on this machine, plus what the operator allowed. */
+function hostNames(port: number, bind: string, extra: readonly string[]): string[] {
+  const names = ['127.0.0.1', 'localhost', '[::1]']
+  if (bind !== '0.0.0.0' && bind !== '::' && !names.includes(bind)) names.push(bind.includes(':') ? `[${bind}]` : bind)
+  return [...names.map((n) => `${n}:${port}`), ...extra]
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server))
+    server.once('error', reject)
+  })
+}

@@ -1,0 +1,7 @@
+export { canonicalChange, MAX_CHANGE_BYTES, readCanonicalChange, type CanonicalChange } from './canonical-change.ts'
+export { InvalidChangeError, PostingError, SeedError } from './errors.ts'
+export { createIngest, type AcceptedListener, type Ingest, type IngestComponents, type IngestResult } from './ingest.ts'
+export { createPoster, type NewPost, type OwnerIdentity, type Poster, type PosterComponents } from './posting.ts'
+export { importSeeds, readSeeds, type SeedContent } from './seeds.ts'
+export { ShardDocuments, type ShardDocumentsInit, type ShardEntry } from './shard-documents.ts'
+export { DEFAULT_SHARD_CAP, shardId, utcDay } from './shard-key.ts'

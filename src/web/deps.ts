@@ -1,0 +1,20 @@
+import type { Logger } from '../logger.ts'
+import type { Db } from '../store/index.ts'
+import type { Poster } from '../sync/index.ts'
+
+/** What the web app needs from the rest of the node; main.ts provides it, tests build it in a line. */
+export interface WebDeps {
+  readonly db: Db
+  readonly poster: Poster
+  readonly owner: {
+    readonly token: string
+    readonly authorKey: string
+    displayName(): Promise<string>
+    setDisplayName(name: string): Promise<void>
+  }
+  /** Host header values to answer to, with port (e.g. "127.0.0.1:8080"). */
+  readonly allowedHosts: ReadonlySet<string>
+  readonly log: Logger
+  /** Threads per page of a group. */
+  readonly pageSize?: number
+}

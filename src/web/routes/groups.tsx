@@ -1,0 +1,53 @@
+import { Hono } from 'hono'
+import { isGroupName } from '../../article/index.ts'
+import { getGroup, listGroups, listThreads, type ThreadCursor } from '../../store/index.ts'
+import { GroupListPage } from '../../../views/group-list.tsx'
+import { ThreadListPage, ThreadRows } from '../../../views/thread-list.tsx'
+import type { WebDeps } from '../deps.ts'
+import { isHtmx, type WebContext, type WebEnv } from '../env.ts'
+import { HttpError } from '../http-error.ts'
+import { render } from '../render.tsx'
+import { groupRow, threadRow } from '../view-models.ts'
+
+const CURSOR = /^(\d{1,15})\.([0-9a-f]{64})$/
+
+/** `?after=<ms>.<hex>`: where the previous page of threads ended. */
+export function parseThreadCursor(value: string | undefined): ThreadCursor | undefined {
+  if (value === undefined) return undefined
+  const m = CURSOR.exec(value)
+  if (!m) throw new HttpError(400, 'the "after" parameter is not a page position of this list')
+  return { lastPostAt: Number(m[1]), rootId: `<${m[2]}@usenet-p2p>` }
+}
+
+export function formatThreadCursor(cursor: ThreadCursor): string {
+  return `${cursor.lastPostAt}.${cursor.rootId.slice(1, 65)}`
+}
+
+export async function requireGroup(deps: WebDeps, name: string) {
+  const group = isGroupName(name) ? await getGroup(deps.db, name) : undefined
+  if (!group?.subscribed) throw new HttpError(404, `this node does not carry a group named "${name.slice(0, 80)}"`)
+  return group
+}
+
+/** `/` (the group list) and `/g/:group` (a group's threads, newest activity first). */
+export function groupRoutes(deps: WebDeps) {
+  const pageSize = deps.pageSize ?? 30
+  const app = new Hono<WebEnv>()
+
+  app.get('/', async function groupList(c) {
+    const groups = (await listGroups(deps.db)).filter((g) => g.subscribed)
+    return render(c, <GroupListPage groups={groups.map(groupRow)} />)
+  })
+
+  app.get('/g/:group', async function threadList(c: WebContext) {
+    const group = await requireGroup(deps, c.req.param('group') ?? '')
+    const after = parseThreadCursor(c.req.query('after'))
+    const page = await listThreads(deps.db, group.name, { limit: pageSize, after })
+    const threads = page.items.map(threadRow)
+    const nextHref = page.next ? `/g/${group.name}?after=${formatThreadCursor(page.next)}` : undefined
+    if (isHtmx(c) && after) return render(c, <ThreadRows group={group.name} threads={threads} nextHref={nextHref} />, { fragment: true })
+    return render(c, <ThreadListPage group={groupRow(group)} threads={threads} nextHref={nextHref} isLaterPage={after !== undefined} />)
+  })
+
+  return app
+}
