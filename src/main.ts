@@ -66,7 +66,6 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       token,
       async stop() {
         await new Promise<void>((resolve) => server.close(() => resolve()))
-        shards.forget()
         await store.close()
       },
     }

@@ -136,15 +136,22 @@ function parseHeaders(lines: string[]): Record<Exclude<HeaderName, 'References'>
       )
     }
     for (const skipped of HEADER_ORDER.slice(next, at)) {
-      if (!OPTIONAL.has(skipped)) throw new InvalidArticleError('bad-header', `the ${skipped} header is missing`)
+      if (!OPTIONAL.has(skipped)) throw missingOrMisplaced(skipped, lines)
     }
     values[name as HeaderName] = line.slice(colon + 2)
     next = at + 1
   }
   for (const missing of HEADER_ORDER.slice(next)) {
-    if (!OPTIONAL.has(missing)) throw new InvalidArticleError('bad-header', `the ${missing} header is missing`)
+    if (!OPTIONAL.has(missing)) throw missingOrMisplaced(missing, lines)
   }
   return values as ReturnType<typeof parseHeaders>
+}
+
+/** A required header not found where it belongs: absent, or present but out of order (not "missing" then). */
+function missingOrMisplaced(name: HeaderName, lines: readonly string[]): InvalidArticleError {
+  return lines.some((line) => line.startsWith(`${name}: `))
+    ? new InvalidArticleError('non-canonical', `header ${name} is out of order`)
+    : new InvalidArticleError('bad-header', `the ${name} header is missing`)
 }
 
 function copyFields(article: Article): Article {

@@ -59,14 +59,16 @@ export interface ShardTable {
   day: string
   prefix: string
   post_count: number
-  chunk_count: number
 }
 
-/** Saved Automerge bytes of a shard: a snapshot and the incremental saves after it, concatenated on load. */
-export interface ShardChunkTable {
+/**
+ * The saved bytes of a shard: the canonical Automerge change of each of its posts. Each change is
+ * self-contained (no dependencies), so the changes of a shard, applied in any order, are its document.
+ */
+export interface ShardChangeTable {
   shard_id: string
-  seq: number
-  bytes: Uint8Array
+  article_id: string
+  change: Uint8Array
 }
 
 export interface SettingTable {
@@ -81,7 +83,7 @@ export interface Database {
   threads: ThreadTable
   authors: AuthorTable
   shards: ShardTable
-  shard_chunks: ShardChunkTable
+  shard_changes: ShardChangeTable
   settings: SettingTable
 }
 

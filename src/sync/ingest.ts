@@ -94,16 +94,10 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
         groups.map((group) => ({ id: read.article.id, group, date: read.article.date, change: read.change })),
       )
       const records: ArticleToRecord[] = accepted.map(({ read, groups }) => ({ article: read.article, groups, receivedAt }))
-      try {
-        await db.transaction().execute(async (trx) => {
-          await shards.add(trx, entries)
-          await recordArticles(trx, records)
-        })
-      } catch (err) {
-        // Documents in memory may hold changes the database does not: reload them from disk next time.
-        shards.forget()
-        throw err
-      }
+      await db.transaction().execute(async (trx) => {
+        await shards.add(trx, entries)
+        await recordArticles(trx, records)
+      })
       for (const { index, read } of accepted) results[index] = { status: 'accepted', id: read.article.id, article: read.article }
     }
 

@@ -36,7 +36,6 @@ export async function tempNode({
     shards,
     ingest,
     async close() {
-      shards.forget()
       await store.close()
       await rm(dir, { recursive: true, force: true })
     },

@@ -65,16 +65,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('day', 'text', (c) => c.notNull())
     .addColumn('prefix', 'text', (c) => c.notNull())
     .addColumn('post_count', 'integer', (c) => c.notNull())
-    .addColumn('chunk_count', 'integer', (c) => c.notNull())
     .execute()
   await db.schema.createIndex('shards_by_day').on('shards').columns(['group_name', 'day']).execute()
 
   await db.schema
-    .createTable('shard_chunks')
+    .createTable('shard_changes')
     .addColumn('shard_id', 'text', (c) => c.notNull())
-    .addColumn('seq', 'integer', (c) => c.notNull())
-    .addColumn('bytes', 'blob', (c) => c.notNull())
-    .addPrimaryKeyConstraint('shard_chunks_pk', ['shard_id', 'seq'])
+    .addColumn('article_id', 'text', (c) => c.notNull())
+    .addColumn('change', 'blob', (c) => c.notNull())
+    .addPrimaryKeyConstraint('shard_changes_pk', ['shard_id', 'article_id'])
     .execute()
 
   await db.schema
@@ -85,7 +84,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['settings', 'shard_chunks', 'shards', 'authors', 'threads', 'postings', 'articles', 'groups']) {
+  for (const table of ['settings', 'shard_changes', 'shards', 'authors', 'threads', 'postings', 'articles', 'groups']) {
     await db.schema.dropTable(table).execute()
   }
 }

@@ -1,0 +1,88 @@
+/**
+ * Ingest throughput through the full path (validate the canonical change → Automerge shard → SQLite read
+ * model, committed per batch), beside the floor measured in the same run: verifying the same signatures and
+ * inserting the same articles into SQLite with the same settings, nothing else.
+ *
+ *   npm run bench:ingest [-- --posts 10000 --runs 5 --batch 100]
+ */
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import SqliteDatabase from 'better-sqlite3'
+import { decodeArticle, hasValidSignature, parseGroupName } from '../src/article/index.ts'
+import { createLogger } from '../src/logger.ts'
+import { addGroup, openStore } from '../src/store/index.ts'
+import { canonicalChange, createIngest, ShardDocuments } from '../src/sync/index.ts'
+import { makeCorpus, median, rssMiB, tempDir } from './lib.ts'
+
+const { values } = parseArgs({
+  options: { posts: { type: 'string', default: '10000' }, runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '100' } },
+})
+const POSTS = Number(values.posts)
+const RUNS = Number(values.runs)
+const BATCH = Number(values.batch)
+const GROUP = 'bench.ingest'
+
+console.log(`generating ${POSTS} signed articles of about 1 KB…`)
+const articles = makeCorpus({ group: GROUP, posts: POSTS, days: 30 })
+const changes = articles.map(canonicalChange)
+const bytes = articles.map((a) => a.bytes)
+console.log(
+  `mean article ${Math.round(bytes.reduce((s, b) => s + b.length, 0) / POSTS)} B, mean change ${Math.round(changes.reduce((s, c) => s + c.length, 0) / POSTS)} B`,
+)
+
+async function fullPath(): Promise<number> {
+  const tmp = await tempDir('bench-ingest-')
+  const store = await openStore(join(tmp.dir, 'node.sqlite'))
+  await addGroup(store.db, { name: parseGroupName(GROUP), description: '', createdAt: 0 })
+  const shards = new ShardDocuments()
+  const ingest = createIngest({ db: store.db, shards, log: createLogger('bench') })
+  const t0 = performance.now()
+  for (let i = 0; i < changes.length; i += BATCH) {
+    const results = await ingest.ingestChanges(changes.slice(i, i + BATCH))
+    if (results.some((r) => r.status !== 'accepted')) throw new Error(`not accepted: ${JSON.stringify(results.find((r) => r.status !== 'accepted'))}`)
+  }
+  const seconds = (performance.now() - t0) / 1000
+  await store.close()
+  await tmp.remove()
+  return POSTS / seconds
+}
+
+/** The floor: decode + verify each article and insert its row, same batch size, WAL and synchronous=FULL. */
+async function floor(): Promise<number> {
+  const tmp = await tempDir('bench-floor-')
+  const db = new SqliteDatabase(join(tmp.dir, 'floor.sqlite'))
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.exec('create table articles (id text primary key, author_key text, subject text, date integer, bytes blob)')
+  const insert = db.prepare('insert into articles values (?, ?, ?, ?, ?)')
+  const t0 = performance.now()
+  for (let i = 0; i < bytes.length; i += BATCH) {
+    const batch = bytes.slice(i, i + BATCH).map((b) => {
+      const a = decodeArticle(b)
+      if (!hasValidSignature(a)) throw new Error('bad signature')
+      return a
+    })
+    db.transaction(() => {
+      for (const a of batch) insert.run(a.id, a.authorKey, a.subject, a.date, a.bytes)
+    })()
+  }
+  const seconds = (performance.now() - t0) / 1000
+  db.close()
+  await tmp.remove()
+  return POSTS / seconds
+}
+
+const full: number[] = []
+const floors: number[] = []
+for (let run = 0; run < RUNS; run++) {
+  floors.push(await floor())
+  full.push(await fullPath())
+  console.log(`run ${run + 1}: full path ${full.at(-1)!.toFixed(0)} posts/s, floor ${floors.at(-1)!.toFixed(0)} posts/s`)
+}
+const m = median(full)
+const f = median(floors)
+console.log(`\n${POSTS} posts, batches of ${BATCH}, ${RUNS} runs (medians):`)
+console.log(`  full path (validate → Automerge shard → SQLite): ${m.toFixed(0)} posts/s`)
+console.log(`  floor (verify signature + SQLite insert):        ${f.toFixed(0)} posts/s`)
+console.log(`  floor / full path: ${(f / m).toFixed(2)}× (target ≤ 3×); target ≥ 1,500 posts/s: ${m >= 1500 ? 'met' : 'NOT met'}`)
+console.log(`  RSS now ${rssMiB().toFixed(0)} MiB`)
