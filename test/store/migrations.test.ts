@@ -1,0 +1,134 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type SqliteDatabase from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { parseGroupName } from '../../src/article/index.ts'
+import { addGroup, migrateDown, openStore, StoreError, type Store } from '../../src/store/index.ts'
+import { migrations } from '../../src/store/migrations/index.ts'
+import { canonicalChange } from '../../src/sync/canonical-change.ts'
+import { createIngest } from '../../src/sync/ingest.ts'
+import { ShardDocuments } from '../../src/sync/shard-documents.ts'
+import { createLogger } from '../../src/logger.ts'
+import { makeArticle } from '../helpers/articles.ts'
+
+const KYSELY_TABLES = ['kysely_migration', 'kysely_migration_lock']
+
+let dir: string
+let file: string
+const open: Store[] = []
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'usenet-migrations-'))
+  file = join(dir, 'node.sqlite')
+})
+
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close().catch(() => undefined)
+  await chmod(dir, 0o700).catch(() => undefined)
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function openTracked(path = file): Promise<Store> {
+  const store = await openStore(path)
+  open.push(store)
+  return store
+}
+
+async function closeTracked(store: Store): Promise<void> {
+  open.splice(open.indexOf(store), 1)
+  await store.close()
+}
+
+/** The schema as SQLite records it: every table, index and trigger with its SQL. */
+function schemaOf(sqlite: SqliteDatabase.Database): { type: string; name: string; sql: string | null }[] {
+  return sqlite.prepare("select type, name, sql from sqlite_master where name not like 'sqlite_%' order by type, name").all() as {
+    type: string
+    name: string
+    sql: string | null
+  }[]
+}
+
+function tablesOf(sqlite: SqliteDatabase.Database): string[] {
+  return schemaOf(sqlite)
+    .filter((o) => o.type === 'table')
+    .map((o) => o.name)
+}
+
+describe('migrations', () => {
+  it('creates the application tables on a new file', async () => {
+    const store = await openTracked()
+    const tables = tablesOf(store.sqlite)
+    for (const table of ['groups', 'articles', 'postings', 'threads', 'authors', 'shards', 'settings']) expect(tables).toContain(table)
+    const applied = store.sqlite.prepare('select name from kysely_migration order by name').all()
+    expect(applied).toEqual(Object.keys(migrations).map((name) => ({ name })))
+  })
+
+  it('leaves no application tables or indexes after migrating down', async () => {
+    const store = await openTracked()
+    expect(tablesOf(store.sqlite).filter((t) => !KYSELY_TABLES.includes(t)).length).toBeGreaterThan(0)
+    for (let i = 0; i < Object.keys(migrations).length; i++) await migrateDown(store.db)
+    // Only kysely's own bookkeeping remains, and it records no migration.
+    expect(schemaOf(store.sqlite).filter((o) => !KYSELY_TABLES.includes(o.name))).toEqual([])
+    expect(store.sqlite.prepare('select count(*) as n from kysely_migration').get()).toEqual({ n: 0 })
+  })
+
+  it('migrates up again after migrating down, to the same schema', async () => {
+    const first = await openTracked()
+    const schema = schemaOf(first.sqlite)
+    for (let i = 0; i < Object.keys(migrations).length; i++) await migrateDown(first.db)
+    await closeTracked(first)
+    const again = await openTracked()
+    expect(schemaOf(again.sqlite)).toEqual(schema)
+  })
+
+  it('does nothing when an existing file is migrated again, and keeps its data', async () => {
+    const first = await openTracked()
+    await addGroup(first.db, { name: parseGroupName('test.one'), description: 'kept', createdAt: 1 })
+    const ingest = createIngest({ db: first.db, shards: new ShardDocuments(), log: createLogger('test') })
+    const post = makeArticle()
+    expect((await ingest.ingestChanges([canonicalChange(post)]))[0]?.status).toBe('accepted')
+    const schema = schemaOf(first.sqlite)
+    const applied = first.sqlite.prepare('select name, timestamp from kysely_migration order by name').all()
+    await closeTracked(first)
+
+    for (let round = 0; round < 2; round++) {
+      const again = await openTracked()
+      expect(schemaOf(again.sqlite)).toEqual(schema)
+      expect(again.sqlite.prepare('select name, timestamp from kysely_migration order by name').all()).toEqual(applied)
+      expect(again.sqlite.prepare('select description from groups').all()).toEqual([{ description: 'kept' }])
+      expect(again.sqlite.prepare('select id from articles').all()).toEqual([{ id: post.id }])
+      await closeTracked(again)
+    }
+  })
+})
+
+describe('opening a database that cannot be used', () => {
+  async function expectStoreError(path: string): Promise<void> {
+    const attempt = openTracked(path)
+    await expect(attempt).rejects.toBeInstanceOf(StoreError)
+    await expect(attempt).rejects.toThrow(path)
+  }
+
+  it('throws StoreError naming the path when the directory does not exist', async () => {
+    await expectStoreError(join(dir, 'no', 'such', 'dir', 'node.sqlite'))
+  })
+
+  it('throws StoreError naming the path when the parent is a file, not a directory', async () => {
+    const notADir = join(dir, 'plain-file')
+    await writeFile(notADir, 'x')
+    await expectStoreError(join(notADir, 'node.sqlite'))
+  })
+
+  it('throws StoreError naming the path when the file is not a SQLite database', async () => {
+    await writeFile(file, 'this is not a database, just some text that is long enough to have a header\n'.repeat(20))
+    await expectStoreError(file)
+  })
+
+  it.skipIf(process.getuid?.() === 0)('throws StoreError naming the path when the directory is not writable', async () => {
+    const readOnly = join(dir, 'read-only')
+    await mkdir(readOnly)
+    await chmod(readOnly, 0o500)
+    await expectStoreError(join(readOnly, 'node.sqlite'))
+  })
+})
