@@ -37,7 +37,10 @@ async function timeRequests(url: string, runs: number): Promise<{ median: number
 const groupPage = await timeRequests(`/g/${group}`, 200)
 const groupList = await timeRequests('/', 200)
 const thread = await timeRequests(`/g/${group}/t/${rootHex}`, 50)
-const articles = await store.db.selectFrom('articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+const articles = await store.db
+  .selectFrom('articles')
+  .select((eb) => eb.fn.countAll<number>().as('n'))
+  .executeTakeFirstOrThrow()
 console.log(
   `  ${articles.n} posts: group page median ${groupPage.median.toFixed(2)} ms (${groupPage.bytes} B); group list ${groupList.median.toFixed(2)} ms; ` +
     `200-post thread ${thread.median.toFixed(2)} ms (${thread.bytes} B); serving RSS ${rssMiB().toFixed(0)} MiB`,

@@ -37,9 +37,13 @@ for (const size of values.sizes.split(',').map(Number)) {
   const buildSeconds = (performance.now() - t0) / 1000
   await store.close()
   console.log(`${size} posts stored (${ingested} accepted) in ${buildSeconds.toFixed(1)} s; builder RSS ${rssMiB().toFixed(0)} MiB`)
-  const out = execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, 'render-worker.ts'), path, GROUP, messageIdHex(big[0]!.id)], {
-    encoding: 'utf8',
-  })
+  const out = execFileSync(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, 'render-worker.ts'), path, GROUP, messageIdHex(big[0]!.id)],
+    {
+      encoding: 'utf8',
+    },
+  )
   console.log(out.trim())
   await tmp.remove()
 }

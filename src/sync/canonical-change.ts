@@ -69,7 +69,7 @@ function fullRead(change: Uint8Array): CanonicalChange {
   const op = decoded.ops.length === 1 ? decoded.ops[0] : undefined
   // Automerge decodes a bytes value as an array of numbers (its types leave that case out).
   const value: unknown = op?.value
-  if (!op || op.action !== 'set' || op.obj !== '_root' || typeof op.key !== 'string' || !Array.isArray(value)) {
+  if (op?.action !== 'set' || op.obj !== '_root' || typeof op.key !== 'string' || !Array.isArray(value)) {
     throw new InvalidChangeError('the change must hold exactly one put of article bytes at the document root')
   }
   if (decoded.deps.length !== 0 || decoded.seq !== 1) throw new InvalidChangeError('the change must have no dependencies and seq 1')

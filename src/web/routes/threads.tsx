@@ -35,6 +35,7 @@ export function threadRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebE
 
   app.post('/g/:group/t/:root/replies', requireOwner, async function reply(c: WebContext) {
     const group = await requireGroup(deps, c.req.param('group') ?? '')
+    hexParam(c.req.param('root'), 'thread id')
     const form = await readForm(c, ['parent', 'body'])
     const parentHex = hexParam(form.parent, 'article id')
     const article = await deps.poster.post({ group: group.name, body: form.body ?? '', parentId: messageIdFromHex(parentHex) })
