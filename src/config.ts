@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { multiaddr } from '@multiformats/multiaddr'
 
 /** Everything a node needs to start, from the command line and the environment. */
 export interface Config {
@@ -12,6 +13,12 @@ export interface Config {
   readonly seedsDir: string | undefined
   /** Host header values the web UI answers to besides the bind address (DNS-rebinding defence). */
   readonly allowedHosts: readonly string[]
+  /** Multiaddrs the peer listens on for other nodes. */
+  readonly listen: readonly string[]
+  /** Peers to connect to and keep connected to, as multiaddrs ending in /p2p/<peer id>. */
+  readonly peers: readonly string[]
+  /** Find peers on the local network by mDNS. */
+  readonly mdns: boolean
   readonly help: boolean
 }
 
@@ -31,6 +38,11 @@ Options:
   --seeds <path>         demo content imported on first start (default: the seeds/ of this package)
   --no-seeds             start without demo content
   --allowed-host <host>  also answer to this Host header (repeatable), e.g. when behind a proxy
+  --listen <multiaddr>   where other nodes reach this one (repeatable; default /ip4/127.0.0.1/tcp/7070,
+                         env USENET_LISTEN); use /ip4/0.0.0.0/tcp/7070 to accept nodes of other machines
+  --peer <multiaddr>     a node to connect to, e.g. /ip4/192.0.2.7/tcp/7070/p2p/12D3KooW… (repeatable;
+                         env USENET_PEERS, comma-separated)
+  --mdns                 also find nodes on the local network (off by default)
   -h, --help             show this help
 `
 
@@ -59,6 +71,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     if (!/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(host)) throw new ConfigError(`--allowed-host "${host}" is not a host name`)
     return host.toLowerCase()
   })
+  const listen = (values.listen ?? splitList(env.USENET_LISTEN) ?? ['/ip4/127.0.0.1/tcp/7070']).map((addr) => checkMultiaddr(addr, '--listen', false))
+  const peers = [...(values.peer ?? []), ...(splitList(env.USENET_PEERS) ?? [])].map((addr) => checkMultiaddr(addr, '--peer', true))
   return Object.freeze({
     command,
     port,
@@ -66,6 +80,9 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     dataDir: resolve(dataDir),
     seedsDir: values['no-seeds'] ? undefined : resolve(values.seeds ?? DEFAULT_SEEDS_DIR),
     allowedHosts: Object.freeze(allowedHosts),
+    listen: Object.freeze(listen),
+    peers: Object.freeze(peers),
+    mdns: values.mdns ?? false,
     help: values.help ?? false,
   })
 }
@@ -82,9 +99,33 @@ function parse(argv: readonly string[]) {
       seeds: { type: 'string' },
       'no-seeds': { type: 'boolean' },
       'allowed-host': { type: 'string', multiple: true },
+      listen: { type: 'string', multiple: true },
+      peer: { type: 'string', multiple: true },
+      mdns: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
+}
+
+function splitList(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  return value.split(',').map((v) => v.trim())
+}
+
+/** A TCP multiaddr; a peer's must also name its peer id, so we know whom we reach. */
+function checkMultiaddr(value: string, option: string, needsPeerId: boolean): string {
+  let protocols: string[]
+  try {
+    protocols = multiaddr(value).protoNames()
+  } catch {
+    throw new ConfigError(`${option} "${value}" is not a multiaddr (for example /ip4/127.0.0.1/tcp/7070${needsPeerId ? '/p2p/12D3KooW…' : ''})`)
+  }
+  if (!protocols.includes('tcp') || !['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(protocols[0] ?? '')) {
+    throw new ConfigError(`${option} "${value}" is not a TCP address (for example /ip4/127.0.0.1/tcp/7070)`)
+  }
+  if (needsPeerId && protocols.at(-1) !== 'p2p')
+    throw new ConfigError(`${option} "${value}" does not end in /p2p/<peer id>; copy the whole address from the peer's node page`)
+  return value
 }
 
 function parsePort(value: string): number {

@@ -3,8 +3,21 @@ import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import type { Config } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
-import { getSetting, loadOrCreateOwnerKey, loadOrCreateOwnerToken, openStore, prepareDataDir, putSetting } from './store/index.ts'
-import { createIngest, createPoster, importSeeds, readSeeds, ShardDocuments } from './sync/index.ts'
+import { isGroupName } from './article/index.ts'
+import { createPeer, keepConnected, newPeerKey } from './node/index.ts'
+import {
+  carriedGroups,
+  getSetting,
+  knownPeers,
+  loadOrCreateOwnerKey,
+  loadOrCreateOwnerToken,
+  loadOrCreateSecretFile,
+  openStore,
+  prepareDataDir,
+  putSetting,
+  rememberPeer,
+} from './store/index.ts'
+import { createCatchUp, createGossip, createIngest, createPoster, importSeeds, MAX_CHANGE_BYTES, readSeeds, ShardDocuments } from './sync/index.ts'
 import { createWebApp } from './web/app.tsx'
 
 export interface RunningNode {
@@ -13,6 +26,9 @@ export interface RunningNode {
   /** The address that logs the owner in (holds the token: print it only to the owner). */
   readonly loginUrl: string
   readonly token: string
+  /** This node's libp2p identity and the addresses other nodes can dial. */
+  readonly peerId: string
+  readonly multiaddrs: readonly string[]
   stop(): Promise<void>
 }
 
@@ -35,11 +51,28 @@ export async function startNode(config: Config, log: Logger = createLogger('node
     }
     const poster = createPoster({ db: store.db, ingest, owner })
 
+    const peer = await createPeer({
+      key: await loadOrCreateSecretFile(config.dataDir, 'peer.key', newPeerKey),
+      listen: config.listen,
+      mdns: config.mdns,
+      maxMessageBytes: MAX_CHANGE_BYTES,
+      log: createLogger('peer'),
+    })
+    const gossip = createGossip({ transport: peer, ingest, log: createLogger('gossip') })
+    const catchUp = createCatchUp({ transport: peer, db: store.db, ingest, log: createLogger('catch-up') })
+    await catchUp.serve()
+    peer.onConnect((peerId) => void catchUp.from(peerId, gossip.carried()))
+    const keeper = keepConnected(peer, async () => [...config.peers, ...(await knownPeers(store.db))], {
+      log: createLogger('peers'),
+      onConnected: (address, peerId) => void rememberPeer(store.db, address, peerId, Date.now()).catch(() => undefined),
+    })
+
     if (config.seedsDir && (await getSetting(store.db, SEEDS_SETTING)) === undefined) {
       const added = await importSeeds(store.db, ingest, await readSeeds(config.seedsDir), Date.now())
       await putSetting(store.db, SEEDS_SETTING, new Date().toISOString())
       log.info(`imported ${added} demo posts from ${config.seedsDir}`)
     }
+    for (const group of await carriedGroups(store.db)) if (isGroupName(group)) gossip.carry(group)
 
     // Filled once the port is known (port 0 picks a free one).
     const allowedHosts = new Set<string>()
@@ -54,6 +87,17 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       },
       allowedHosts,
       log: createLogger('web'),
+      network: {
+        peerId: peer.peerId,
+        multiaddrs: () => peer.multiaddrs(),
+        connectedPeers: () => peer.connectedPeers(),
+        async addPeer(address) {
+          const peerId = await peer.dial(address, { signal: AbortSignal.timeout(10_000) })
+          await rememberPeer(store.db, address, peerId, Date.now())
+          return peerId
+        },
+      },
+      events: ingest,
     })
     const server = await listen(app.fetch, config.port, config.bind)
     const port = (server.address() as AddressInfo).port
@@ -64,8 +108,15 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       url,
       loginUrl: `${url}/login?token=${token}`,
       token,
+      peerId: peer.peerId,
+      multiaddrs: peer.multiaddrs(),
       async stop() {
+        keeper.stop()
+        gossip.stop()
+        // Open event streams would hold close() forever.
+        ;(server as import('node:http').Server).closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))
+        await peer.stop()
         await store.close()
       },
     }

@@ -9,11 +9,12 @@ export function Layout({ title, children, crumbs = [] }: { title: string; childr
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="htmx-config" content='{"extensions":"hx-csp","includeIndicatorCSS":false,"noSwap":[204,304,"5xx"]}' />
+        <meta name="htmx-config" content='{"extensions":"hx-csp,sse","includeIndicatorCSS":false,"noSwap":[204,304,"5xx"]}' />
         <title>{title} · usenet-p2p</title>
         <link rel="stylesheet" href="/static/app.css" />
         <script nonce={nonce} src="/static/htmx.min.js" defer />
         <script nonce={nonce} src="/static/hx-csp.min.js" defer />
+        <script nonce={nonce} src="/static/hx-sse.min.js" defer />
       </head>
       <body>
         <header class="top">
@@ -31,6 +32,7 @@ export function Layout({ title, children, crumbs = [] }: { title: string; childr
           <nav aria-label="Account" class="account">
             {owner ? (
               <>
+                <a href="/node">Node</a>
                 <a href="/settings">Settings</a>
                 <form method="post" action="/logout" class="inline">
                   <button type="submit" class="link">
@@ -39,7 +41,10 @@ export function Layout({ title, children, crumbs = [] }: { title: string; childr
                 </form>
               </>
             ) : (
-              <a href="/login">Owner login</a>
+              <>
+                <a href="/node">Node</a>
+                <a href="/login">Owner login</a>
+              </>
             )}
           </nav>
         </header>

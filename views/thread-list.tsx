@@ -2,6 +2,7 @@ import { AuthorName } from './author-name.tsx'
 import { usePage } from './context.ts'
 import { displayDate, isoDate, plural } from './format.ts'
 import { Layout } from './layout.tsx'
+import { LiveUpdates } from './live.tsx'
 import type { GroupRow, ThreadRow } from './models.ts'
 
 /** Rows of threads and, when there are more, the "load more" row that fetches the next page in place. */
@@ -42,7 +43,7 @@ export function ThreadListPage({
   nextHref: string | undefined
   isLaterPage: boolean
 }) {
-  const { owner } = usePage()
+  const { owner, nonce } = usePage()
   return (
     <Layout title={group.name} crumbs={[{ href: `/g/${group.name}`, label: group.name }]}>
       <h1>{group.name}</h1>
@@ -53,12 +54,19 @@ export function ThreadListPage({
           <a href={`/g/${group.name}`}>← Newest threads</a>
         </p>
       )}
-      {threads.length === 0 ? (
-        <p>No threads yet.</p>
-      ) : (
+      {threads.length === 0 && <p class="empty">No threads yet.</p>}
+      {isLaterPage ? (
         <ul class="threads" id="threads">
           <ThreadRows group={group.name} threads={threads} nextHref={nextHref} />
         </ul>
+      ) : (
+        <>
+          {/* The first page stays current: a post anywhere in the group refreshes it in place. */}
+          <LiveUpdates url={`/events?group=${group.name}`} />
+          <ul class="threads" id="threads" hx-get={`/g/${group.name}`} hx-trigger="posted from:#live" hx-swap="innerHTML" hx-nonce={nonce}>
+            <ThreadRows group={group.name} threads={threads} nextHref={nextHref} />
+          </ul>
+        </>
       )}
     </Layout>
   )

@@ -2,6 +2,7 @@ import { AuthorName } from './author-name.tsx'
 import { usePage } from './context.ts'
 import { displayDate, isoDate } from './format.ts'
 import { Layout } from './layout.tsx'
+import { LiveUpdates } from './live.tsx'
 import type { ArticleItem, ArticleNode } from './models.ts'
 
 /** The body as lines, quoted lines ("> …") marked so they can be told apart from the reply. */
@@ -38,7 +39,8 @@ export function ReplyForm({ group, rootHex, parentHex, error }: { group: string;
   const { nonce } = usePage()
   const action = `/g/${group}/t/${rootHex}/replies`
   return (
-    <details class="reply" id={`reply-${parentHex}`} open={error !== undefined}>
+    // hx-morph-skip: a live refresh of the tree must not close a form someone is typing in.
+    <details class="reply" id={`reply-${parentHex}`} open={error !== undefined} hx-morph-skip="" hx-nonce={nonce}>
       <summary>Reply</summary>
       <form
         method="post"
@@ -106,7 +108,19 @@ export function ReplyPosted({
   )
 }
 
+/** The tree's branches alone: what a live refresh of the thread fetches. */
+export function ThreadBranches({ group, rootHex, subject, roots }: { group: string; rootHex: string; subject: string; roots: readonly ArticleNode[] }) {
+  return (
+    <>
+      {roots.map((node) => (
+        <ArticleBranch node={node} group={group} rootHex={rootHex} rootSubject={subject} />
+      ))}
+    </>
+  )
+}
+
 export function ThreadPage({ group, rootHex, subject, roots }: { group: string; rootHex: string; subject: string; roots: readonly ArticleNode[] }) {
+  const { nonce } = usePage()
   return (
     <Layout
       title={subject}
@@ -116,10 +130,9 @@ export function ThreadPage({ group, rootHex, subject, roots }: { group: string; 
       ]}
     >
       <h1>{subject}</h1>
-      <ul class="tree">
-        {roots.map((node) => (
-          <ArticleBranch node={node} group={group} rootHex={rootHex} rootSubject={subject} />
-        ))}
+      <LiveUpdates url={`/events?group=${group}&root=${rootHex}`} />
+      <ul class="tree" id="tree" hx-get={`/g/${group}/t/${rootHex}`} hx-trigger="posted from:#live" hx-swap="innerMorph" hx-nonce={nonce}>
+        <ThreadBranches group={group} rootHex={rootHex} subject={subject} roots={roots} />
       </ul>
     </Layout>
   )

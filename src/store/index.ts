@@ -1,6 +1,7 @@
 export { openStore, migrateDown, type Store } from './database.ts'
 export { StoreError } from './errors.ts'
-export { loadOrCreateOwnerKey, loadOrCreateOwnerToken, prepareDataDir } from './owner-files.ts'
+export { loadOrCreateOwnerKey, loadOrCreateOwnerToken, loadOrCreateSecretFile, prepareDataDir } from './owner-files.ts'
+export { forgetPeer, knownPeers, rememberPeer } from './peers.ts'
 export * from './queries.ts'
 export { recordArticles, type ArticleToRecord } from './read-model.ts'
 export type { Db } from './schema.ts'

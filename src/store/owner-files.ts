@@ -50,6 +50,21 @@ export async function loadOrCreateOwnerToken(dataDir: string): Promise<string> {
   return token
 }
 
+/** A binary secret kept in the data directory with mode 0600 (the peer's libp2p key), made on first use. */
+export async function loadOrCreateSecretFile(dataDir: string, name: string, make: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  const path = join(dataDir, name)
+  try {
+    const bytes = await readFile(path)
+    await chmod(path, 0o600)
+    return new Uint8Array(bytes)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreError(`cannot read ${path}: ${reason(err)}`)
+  }
+  const bytes = await make()
+  await writeFile(path, bytes, { mode: 0o600, flag: 'wx' })
+  return bytes
+}
+
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8')

@@ -71,6 +71,13 @@ export interface ShardChangeTable {
   change: Uint8Array
 }
 
+export interface PeerTable {
+  /** A multiaddr ending in /p2p/<peer id>. */
+  address: string
+  peer_id: string
+  last_connected_at: number
+}
+
 export interface SettingTable {
   key: string
   value: string
@@ -85,6 +92,7 @@ export interface Database {
   shards: ShardTable
   shard_changes: ShardChangeTable
   settings: SettingTable
+  peers: PeerTable
 }
 
 export type Db = Kysely<Database>

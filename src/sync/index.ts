@@ -1,7 +1,18 @@
 export { canonicalChange, MAX_CHANGE_BYTES, readCanonicalChange, type CanonicalChange } from './canonical-change.ts'
 export { InvalidChangeError, PostingError, SeedError } from './errors.ts'
-export { createIngest, type AcceptedListener, type Ingest, type IngestComponents, type IngestResult } from './ingest.ts'
+export {
+  createIngest,
+  type AcceptedBatch,
+  type AcceptedListener,
+  type Ingest,
+  type IngestComponents,
+  type IngestOptions,
+  type IngestOrigin,
+  type IngestResult,
+} from './ingest.ts'
 export { createPoster, type NewPost, type OwnerIdentity, type Poster, type PosterComponents } from './posting.ts'
 export { importSeeds, readSeeds, type SeedContent } from './seeds.ts'
 export { ShardDocuments, type ShardDoc, type ShardDocumentsInit, type ShardEntry } from './shard-documents.ts'
 export { DEFAULT_SHARD_CAP, shardId, utcDay } from './shard-key.ts'
+export { CATCH_UP_PROTOCOL, createCatchUp, type CatchUp, type CatchUpInit, type FrameStream, type StreamTransport } from './catch-up.ts'
+export { createGossip, groupTopic, type Gossip, type GossipInit, type GossipStats, type GossipTransport } from './gossip.ts'

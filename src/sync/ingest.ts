@@ -22,14 +22,29 @@ export interface IngestComponents {
   now?: () => number
 }
 
-export type AcceptedListener = (articles: readonly SignedArticle[]) => void
+/** Where a batch came from: gossip relays only what was posted here, and live pages want everything. */
+export type IngestOrigin = 'local' | 'seed' | 'gossip' | 'catch-up'
+
+export interface IngestOptions {
+  origin?: IngestOrigin
+  /** For changes from a group's gossip topic or catch-up: each must be posted to this group, else it is rejected. */
+  group?: GroupName
+}
+
+/** What listeners hear after a commit: the new articles, their changes (same order), and where they came from. */
+export interface AcceptedBatch {
+  readonly origin: IngestOrigin
+  readonly changes: readonly Uint8Array[]
+}
+
+export type AcceptedListener = (articles: readonly SignedArticle[], batch: AcceptedBatch) => void
 
 export interface Ingest {
   /**
    * Validates changes and stores the new ones in one transaction: shard bytes and read model together. When
    * the promise resolves, every accepted post is durable. Batches run one at a time.
    */
-  ingestChanges(changes: readonly Uint8Array[]): Promise<IngestResult[]>
+  ingestChanges(changes: readonly Uint8Array[], options?: IngestOptions): Promise<IngestResult[]>
   /** Called after each commit with the articles it added (live pages, gossip). */
   onAccepted(listener: AcceptedListener): () => void
 }
@@ -42,7 +57,7 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
   const listeners = new Set<AcceptedListener>()
   let queue: Promise<unknown> = Promise.resolve()
 
-  async function run(changes: readonly Uint8Array[]): Promise<IngestResult[]> {
+  async function run(changes: readonly Uint8Array[], { origin = 'local', group }: IngestOptions): Promise<IngestResult[]> {
     const results: IngestResult[] = new Array(changes.length)
     const candidates: { index: number; read: CanonicalChange; groups: GroupName[] }[] = []
     const carried = await carriedGroups(db)
@@ -60,6 +75,10 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
       const { article } = read
       if (article.date > latest) {
         results[index] = { status: 'rejected', problem: 'bad-date', reason: 'the Date header is more than 24 hours in the future' }
+        return
+      }
+      if (group !== undefined && !article.newsgroups.includes(group)) {
+        results[index] = { status: 'rejected', problem: 'wrong-group', reason: `the article is not posted to ${group}` }
         return
       }
       if (inBatch.has(article.id)) {
@@ -106,9 +125,10 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
     }
     if (accepted.length > 0) {
       const articles = accepted.map((a) => a.read.article)
+      const batch: AcceptedBatch = { origin, changes: accepted.map((a) => a.read.change) }
       for (const listener of listeners) {
         try {
-          listener(articles)
+          listener(articles, batch)
         } catch (err) {
           log.error(`a listener of accepted posts failed: ${(err as Error).message}`)
         }
@@ -118,8 +138,8 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
   }
 
   return {
-    ingestChanges(changes) {
-      const result = queue.then(() => run(changes))
+    ingestChanges(changes, options = {}) {
+      const result = queue.then(() => run(changes, options))
       queue = result.catch(() => undefined)
       return result
     },

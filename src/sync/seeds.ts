@@ -81,7 +81,7 @@ export async function readSeeds(dir: string): Promise<SeedContent> {
 /** Adds the seed groups and ingests the seed posts. Returns how many posts were new. */
 export async function importSeeds(db: Db, ingest: Ingest, seeds: SeedContent, now: number): Promise<number> {
   for (const group of seeds.groups) await addGroup(db, { ...group, createdAt: now })
-  const results = await ingest.ingestChanges(seeds.articles.map(canonicalChange))
+  const results = await ingest.ingestChanges(seeds.articles.map(canonicalChange), { origin: 'seed' })
   const refused = results.find((r) => r.status === 'rejected')
   if (refused?.status === 'rejected') throw new SeedError(`a seed post was refused: ${refused.reason}`)
   return results.filter((r) => r.status === 'accepted').length

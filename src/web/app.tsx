@@ -7,7 +7,9 @@ import { OwnerAuth } from './owner.ts'
 import { render } from './render.tsx'
 import { apiRoutes } from './routes/api.ts'
 import { authorRoutes } from './routes/authors.tsx'
+import { eventRoutes } from './routes/events.ts'
 import { groupRoutes } from './routes/groups.tsx'
+import { nodeRoutes } from './routes/node.tsx'
 import { ownerRoutes } from './routes/owner.tsx'
 import { staticRoutes } from './routes/static.ts'
 import { threadRoutes } from './routes/threads.tsx'
@@ -30,6 +32,8 @@ export function createWebApp(deps: WebDeps) {
   app.route('/', threadRoutes(deps, requireOwner))
   app.route('/', authorRoutes(deps))
   app.route('/', ownerRoutes(deps, auth, requireOwner))
+  app.route('/', nodeRoutes(deps, requireOwner))
+  app.route('/', eventRoutes(deps))
   app.route('/api', apiRoutes(deps, auth.requireToken()))
 
   app.notFound((c) => {

@@ -1,3 +1,4 @@
+import type { SignedArticle } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import type { Db } from '../store/index.ts'
 import type { Poster } from '../sync/index.ts'
@@ -17,4 +18,16 @@ export interface WebDeps {
   readonly log: Logger
   /** Threads per page of a group. */
   readonly pageSize?: number
+  /** The peer, for the node page; absent when the app runs without a network (tests of pages alone). */
+  readonly network?: NetworkView
+  /** Committed posts, pushed to open pages as Server-Sent Events. */
+  readonly events?: { onAccepted(listener: (articles: readonly SignedArticle[]) => void): () => void }
+}
+
+export interface NetworkView {
+  readonly peerId: string
+  multiaddrs(): string[]
+  connectedPeers(): string[]
+  /** Dials a multiaddr ending in /p2p/<id>, remembers it, and returns the peer id reached. */
+  addPeer(address: string): Promise<string>
 }

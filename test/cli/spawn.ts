@@ -35,7 +35,13 @@ export function spawnCli(
   { command = [NODE24, ...CLI], env = {} }: { command?: string[]; env?: Record<string, string> } = {},
 ): Spawned {
   const [bin, ...pre] = command
-  const child = spawn(bin!, [...pre, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  // Tests never take fixed ports: a node's peer listens on a free one unless the test says otherwise.
+  const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']
+  const child = spawn(bin!, [...pre, ...args, ...(args.includes('--help') || args.includes('-h') ? [] : listen)], {
+    cwd: ROOT,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {

@@ -44,7 +44,7 @@ export async function startTestNode({
   dataDir?: string
 } = {}): Promise<RunningNode & { dataDir: string; cleanup(): Promise<void> }> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'usenet-node-')))
-  const config = loadConfig(['--port', '0', '--data-dir', dir, ...(seeds ? [] : ['--no-seeds'])])
+  const config = loadConfig(['--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, ...(seeds ? [] : ['--no-seeds'])])
   const node = await startNode(config, createLogger('test-node'))
   return {
     ...node,

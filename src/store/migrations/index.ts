@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import * as initial from './2026-11-23-0600-initial.ts'
+import * as peers from './2026-11-23-0700-peers.ts'
 
 /** Migrations in order, named by timestamp. Bundled in code so a node never depends on the working directory. */
 export const migrations: Record<string, Migration> = {
   '2026-11-23-0600-initial': initial,
+  '2026-11-23-0700-peers': peers,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -45,7 +45,8 @@ export function groupRoutes(deps: WebDeps) {
     const page = await listThreads(deps.db, group.name, { limit: pageSize, after })
     const threads = page.items.map(threadRow)
     const nextHref = page.next ? `/g/${group.name}?after=${formatThreadCursor(page.next)}` : undefined
-    if (isHtmx(c) && after) return render(c, <ThreadRows group={group.name} threads={threads} nextHref={nextHref} />, { fragment: true })
+    // htmx asks for rows alone: the next page ("load more") or a live refresh of the first.
+    if (isHtmx(c)) return render(c, <ThreadRows group={group.name} threads={threads} nextHref={nextHref} />, { fragment: true })
     return render(c, <ThreadListPage group={groupRow(group)} threads={threads} nextHref={nextHref} isLaterPage={after !== undefined} />)
   })
 

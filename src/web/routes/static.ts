@@ -11,6 +11,7 @@ const viewsDir = join(import.meta.dirname, '..', '..', '..', 'views')
 const FILES: Record<string, { path: string; type: string }> = {
   'htmx.min.js': { path: join(htmxDir, 'htmx.min.js'), type: 'text/javascript; charset=utf-8' },
   'hx-csp.min.js': { path: join(htmxDir, 'ext', 'hx-csp.min.js'), type: 'text/javascript; charset=utf-8' },
+  'hx-sse.min.js': { path: join(htmxDir, 'ext', 'hx-sse.min.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { path: join(viewsDir, 'app.css'), type: 'text/css; charset=utf-8' },
 }
 

@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { messageIdFromHex, messageIdHex, threadRootOf } from '../../article/index.ts'
 import { articleGroups, getArticle, getThread, threadArticles } from '../../store/index.ts'
-import { ReplyPosted, ThreadPage } from '../../../views/thread.tsx'
+import { ReplyPosted, ThreadBranches, ThreadPage } from '../../../views/thread.tsx'
 import type { WebDeps } from '../deps.ts'
 import { isHtmx, type WebContext, type WebEnv } from '../env.ts'
 import { hexParam, readForm } from '../forms.ts'
@@ -23,7 +23,10 @@ export function threadRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebE
     const thread = await getThread(deps.db, group.name, rootId)
     if (!thread) throw new HttpError(404, `there is no such thread in ${group.name}`)
     const articles = await threadArticles(deps.db, group.name, rootId, { limit: MAX_THREAD_ARTICLES })
-    return render(c, <ThreadPage group={group.name} rootHex={messageIdHex(rootId)} subject={thread.subject} roots={threadTree(articles)} />)
+    const props = { group: group.name, rootHex: messageIdHex(rootId), subject: thread.subject, roots: threadTree(articles) }
+    // A live refresh (htmx) gets the branches alone, morphed into the open page.
+    if (isHtmx(c)) return render(c, <ThreadBranches {...props} />, { fragment: true })
+    return render(c, <ThreadPage {...props} />)
   })
 
   app.post('/g/:group/threads', requireOwner, async function newThread(c: WebContext) {

@@ -1,0 +1,132 @@
+import type { GroupName } from '../article/index.ts'
+import type { Logger } from '../logger.ts'
+import { MAX_CHANGE_BYTES } from './canonical-change.ts'
+import type { Ingest, IngestResult } from './ingest.ts'
+
+/** What flooding needs from the network (src/node's Peer has it). */
+export interface GossipTransport {
+  joinTopic(topic: string, validate: (data: Uint8Array, from: string) => Promise<'accept' | 'ignore' | 'reject'>): void
+  leaveTopic(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<number>
+}
+
+/** One gossipsub topic per group; the version is in the name so a new payload format is a new topic. */
+export function groupTopic(group: string): string {
+  return `/usenet/1/g/${group}`
+}
+
+export interface GossipInit {
+  /** How long a message may wait for others to share its transaction, in ms. */
+  batchWindowMs?: number
+  maxBatch?: number
+}
+
+export interface GossipStats {
+  accepted: number
+  duplicates: number
+  ignored: number
+  rejected: number
+}
+
+export interface Gossip {
+  /** Starts flooding a group: joins its topic with a validator that stores valid posts before they are relayed. */
+  carry(group: GroupName): void
+  drop(group: GroupName): void
+  carried(): GroupName[]
+  stats(): GossipStats
+  stop(): void
+}
+
+/**
+ * Floods posts: each local post's canonical change goes to its groups' topics, and each message from the
+ * network is validated by ingest itself, so a post is stored before it is relayed and a bad one is never
+ * forwarded. Messages that arrive together share one transaction.
+ */
+export function createGossip(
+  { transport, ingest, log }: { transport: GossipTransport; ingest: Ingest; log: Logger },
+  { batchWindowMs = 5, maxBatch = 64 }: GossipInit = {},
+): Gossip {
+  const groups = new Set<GroupName>()
+  const stats: GossipStats = { accepted: 0, duplicates: 0, ignored: 0, rejected: 0 }
+  const pending = new Map<GroupName, { changes: Uint8Array[]; waiters: ((r: IngestResult | undefined) => void)[]; timer: NodeJS.Timeout }>()
+
+  function flush(group: GroupName): void {
+    const batch = pending.get(group)
+    if (!batch) return
+    pending.delete(group)
+    clearTimeout(batch.timer)
+    ingest.ingestChanges(batch.changes, { origin: 'gossip', group }).then(
+      (results) => {
+        for (const [i, result] of results.entries()) batch.waiters[i]!(result)
+      },
+      (err) => {
+        log.error(`storing gossip failed: ${(err as Error).message}`)
+        for (const waiter of batch.waiters) waiter(undefined)
+      },
+    )
+  }
+
+  function validator(group: GroupName) {
+    return async (data: Uint8Array, from: string): Promise<'accept' | 'ignore' | 'reject'> => {
+      if (data.length > MAX_CHANGE_BYTES) {
+        stats.rejected++
+        log.debug(`rejected a message from ${from} in ${group}: ${data.length} bytes is over the limit`)
+        return 'reject'
+      }
+      const result = await new Promise<IngestResult | undefined>((resolve) => {
+        let batch = pending.get(group)
+        if (!batch) {
+          batch = { changes: [], waiters: [], timer: setTimeout(() => flush(group), batchWindowMs) }
+          pending.set(group, batch)
+        }
+        batch.changes.push(data)
+        batch.waiters.push(resolve)
+        if (batch.changes.length >= maxBatch) flush(group)
+      })
+      switch (result?.status) {
+        case 'accepted':
+          stats.accepted++
+          return 'accept'
+        case 'duplicate':
+          stats.duplicates++
+          return 'ignore'
+        case 'rejected':
+          stats.rejected++
+          log.debug(`rejected a message from ${from} in ${group} (${result.problem}): ${result.reason}`)
+          return 'reject'
+        default:
+          // Valid but unwanted here, or our own storage failed: not the relay's fault.
+          stats.ignored++
+          return 'ignore'
+      }
+    }
+  }
+
+  const stopListening = ingest.onAccepted((articles, { origin, changes }) => {
+    if (origin !== 'local') return
+    articles.forEach((article, i) => {
+      for (const group of article.newsgroups) {
+        if (!groups.has(group)) continue
+        transport.publish(groupTopic(group), changes[i]!).catch((err) => log.warn(`publishing to ${group} failed: ${(err as Error).message}`))
+      }
+    })
+  })
+
+  return {
+    carry(group) {
+      if (groups.has(group)) return
+      groups.add(group)
+      transport.joinTopic(groupTopic(group), validator(group))
+    },
+    drop(group) {
+      if (!groups.delete(group)) return
+      transport.leaveTopic(groupTopic(group))
+    },
+    carried: () => [...groups],
+    stats: () => ({ ...stats }),
+    stop() {
+      stopListening()
+      for (const group of pending.keys()) flush(group)
+    },
+  }
+}
