@@ -17,7 +17,17 @@ import {
   putSetting,
   rememberPeer,
 } from './store/index.ts'
-import { createCatchUp, createGossip, createIngest, createPoster, importSeeds, MAX_CHANGE_BYTES, readSeeds, ShardDocuments } from './sync/index.ts'
+import {
+  createCatchUp,
+  createGossip,
+  createGroupDirectory,
+  createIngest,
+  createPoster,
+  importSeeds,
+  MAX_CHANGE_BYTES,
+  readSeeds,
+  ShardDocuments,
+} from './sync/index.ts'
 import { createWebApp } from './web/app.tsx'
 
 export interface RunningNode {
@@ -61,7 +71,17 @@ export async function startNode(config: Config, log: Logger = createLogger('node
     const gossip = createGossip({ transport: peer, ingest, log: createLogger('gossip') })
     const catchUp = createCatchUp({ transport: peer, db: store.db, ingest, log: createLogger('catch-up') })
     await catchUp.serve()
-    peer.onConnect((peerId) => void catchUp.from(peerId, gossip.carried()))
+    const directory = createGroupDirectory({
+      db: store.db,
+      owner: ownerKey,
+      log: createLogger('groups'),
+      network: { transport: peer, gossip, catchUp, connectedPeers: () => peer.connectedPeers() },
+    })
+    await directory.start()
+    peer.onConnect((peerId) => {
+      void directory.learnFrom(peerId).catch((err) => log.debug(`asking ${peerId} for its groups failed: ${(err as Error).message}`))
+      void catchUp.from(peerId, gossip.carried())
+    })
     const keeper = keepConnected(peer, async () => [...config.peers, ...(await knownPeers(store.db))], {
       log: createLogger('peers'),
       onConnected: (address, peerId) => void rememberPeer(store.db, address, peerId, Date.now()).catch(() => undefined),
@@ -98,6 +118,7 @@ export async function startNode(config: Config, log: Logger = createLogger('node
         },
       },
       events: ingest,
+      groups: directory,
     })
     const server = await listen(app.fetch, config.port, config.bind)
     const port = (server.address() as AddressInfo).port

@@ -1,8 +1,10 @@
 import { displayDate, isoDate, plural } from './format.ts'
+import { usePage } from './context.ts'
 import { Layout } from './layout.tsx'
 import type { GroupRow } from './models.ts'
 
-export function GroupListPage({ groups }: { groups: readonly GroupRow[] }) {
+export function GroupListPage({ groups, others, canManage }: { groups: readonly GroupRow[]; others: readonly GroupRow[]; canManage: boolean }) {
+  const { owner } = usePage()
   return (
     <Layout title="Groups">
       <h1>Groups</h1>
@@ -32,6 +34,41 @@ export function GroupListPage({ groups }: { groups: readonly GroupRow[] }) {
             ))}
           </tbody>
         </table>
+      )}
+      {others.length > 0 && (
+        <>
+          <h2>Other groups</h2>
+          <p class="hint">Known from neighbours; this node does not carry them.</p>
+          <ul class="other-groups">
+            {others.map((g) => (
+              <li>
+                <span class="group-name">{g.name}</span> <span class="description">{g.description}</span>
+                {owner && canManage && (
+                  <form method="post" action={`/g/${g.name}/subscribe`} class="inline">
+                    {' '}
+                    <button type="submit">Subscribe</button>
+                  </form>
+                )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {owner && canManage && (
+        <details class="compose">
+          <summary>Create a group</summary>
+          <form method="post" action="/groups">
+            <label>
+              Name (lower-case parts separated by dots, e.g. rec.music.folk)
+              <input name="name" required maxlength={80} pattern="[a-z0-9+_\-]+(\.[a-z0-9+_\-]+)+" />
+            </label>
+            <label>
+              Description
+              <input name="description" required maxlength={200} />
+            </label>
+            <button type="submit">Create</button>
+          </form>
+        </details>
       )}
     </Layout>
   )

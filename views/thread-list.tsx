@@ -49,6 +49,13 @@ export function ThreadListPage({
       <h1>{group.name}</h1>
       <p class="description">{group.description}</p>
       {owner ? <NewThreadForm group={group.name} /> : <p class="hint">Log in as this node's owner to post.</p>}
+      {owner && (
+        <form method="post" action={`/g/${group.name}/unsubscribe`} class="unsubscribe">
+          <button type="submit" class="link">
+            Unsubscribe from {group.name}
+          </button>
+        </form>
+      )}
       {isLaterPage && (
         <p>
           <a href={`/g/${group.name}`}>← Newest threads</a>

@@ -18,3 +18,4 @@ export {
   signArticle,
   type Draft,
 } from './signing.ts'
+export { MAX_DESCRIPTION_CHARS, openGroupDescriptor, parseDescription, signGroupDescriptor, type GroupDescriptor } from './group-descriptor.ts'

@@ -6,6 +6,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { identify } from '@libp2p/identify'
 import { TopicValidatorResult, type PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -63,6 +64,11 @@ export interface PeerInit {
 /** A fresh libp2p identity, as bytes to keep in the data directory. */
 export async function newPeerKey(): Promise<Uint8Array> {
   return privateKeyToProtobuf(await generateKeyPair('Ed25519'))
+}
+
+/** The peer id a key gives, as other nodes write it in /p2p/<id>. */
+export function peerIdOf(key: Uint8Array): string {
+  return peerIdFromPrivateKey(readPeerKey(key)).toString()
 }
 
 function readPeerKey(bytes: Uint8Array): PrivateKey {

@@ -17,14 +17,45 @@ export async function getGroup(db: Db, name: string): Promise<GroupSummary | und
   return db.selectFrom('groups').select(['name', 'description', 'post_count', 'last_post_at', 'subscribed']).where('name', '=', name).executeTakeFirst()
 }
 
-/** Adds a group if it is new; an existing group keeps its description. Returns whether it was added. */
-export async function addGroup(db: Db, group: { name: GroupName; description: string; createdAt: number }): Promise<boolean> {
+/**
+ * Adds a group if it is new (carried unless `subscribed` is false); an existing group keeps its description.
+ * Returns whether it was added.
+ */
+export async function addGroup(
+  db: Db,
+  group: { name: GroupName; description: string; createdAt: number; subscribed?: boolean; descriptor?: Uint8Array },
+): Promise<boolean> {
   const result = await db
     .insertInto('groups')
-    .values({ name: group.name, description: group.description, created_at: group.createdAt })
+    .values({
+      name: group.name,
+      description: group.description,
+      created_at: group.createdAt,
+      subscribed: group.subscribed === false ? 0 : 1,
+      descriptor: group.descriptor ?? null,
+    })
     .onConflict((oc) => oc.column('name').doNothing())
     .executeTakeFirst()
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
+}
+
+export async function setSubscribed(db: Db, name: string, subscribed: boolean): Promise<void> {
+  await db
+    .updateTable('groups')
+    .set({ subscribed: subscribed ? 1 : 0 })
+    .where('name', '=', name)
+    .execute()
+}
+
+/** Gives a group its signed announcement if it has none yet. */
+export async function setGroupDescriptor(db: Db, name: string, descriptor: Uint8Array): Promise<void> {
+  await db.updateTable('groups').set({ descriptor }).where('name', '=', name).where('descriptor', 'is', null).execute()
+}
+
+/** The announcements of the groups this node carries: what it tells a neighbour. */
+export async function carriedGroupDescriptors(db: Db, limit = 1000): Promise<Uint8Array[]> {
+  const rows = await db.selectFrom('groups').select('descriptor').where('subscribed', '=', 1).where('descriptor', 'is not', null).limit(limit).execute()
+  return rows.map((r) => r.descriptor!)
 }
 
 export async function carriedGroups(db: Db): Promise<Set<string>> {

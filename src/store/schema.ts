@@ -8,6 +8,8 @@ export interface GroupTable {
   subscribed: Generated<number>
   post_count: Generated<number>
   last_post_at: number | null
+  /** The signed announcement (src/article/group-descriptor.ts), when the group has one. */
+  descriptor: Uint8Array | null
 }
 
 /** One row per stored article: its canonical bytes and the headers the read model needs. */

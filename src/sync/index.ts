@@ -16,3 +16,4 @@ export { ShardDocuments, type ShardDoc, type ShardDocumentsInit, type ShardEntry
 export { DEFAULT_SHARD_CAP, shardId, utcDay } from './shard-key.ts'
 export { CATCH_UP_PROTOCOL, createCatchUp, type CatchUp, type CatchUpInit, type FrameStream, type StreamTransport } from './catch-up.ts'
 export { createGossip, groupTopic, type Gossip, type GossipInit, type GossipStats, type GossipTransport } from './gossip.ts'
+export { createGroupDirectory, GROUPS_PROTOCOL, GROUPS_TOPIC, type GroupDirectory, type GroupNetwork } from './group-directory.ts'

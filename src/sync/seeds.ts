@@ -6,6 +6,7 @@ import {
   InvalidArticleError,
   parseGroupName,
   replyReferences,
+  signGroupDescriptor,
   type AuthorKey,
   type GroupName,
   type SignedArticle,
@@ -21,25 +22,40 @@ import type { Ingest } from './ingest.ts'
  * the same Message-IDs.
  */
 export interface SeedContent {
-  groups: { name: GroupName; description: string }[]
+  groups: { name: GroupName; description: string; descriptor: Uint8Array }[]
   articles: SignedArticle[]
 }
+
+const SEED_GROUPS_DATE = Date.UTC(2026, 8, 1)
 
 export async function readSeeds(dir: string): Promise<SeedContent> {
   const groupsJson = await readJson(join(dir, 'groups.json'))
   const authorsJson = await readJson(join(dir, 'authors.json'))
   const threadsJson = await readJson(join(dir, 'threads.json'))
 
-  const groups = array(groupsJson, 'groups.json').map((g, i) => {
-    const where = `groups.json[${i}]`
-    return { name: field(() => parseGroupName(string(g, 'name', where)), where), description: string(g, 'description', where) }
-  })
   const authors = new Map<string, { name: string; key: AuthorKey }>()
   array(object(authorsJson, 'authors.json').authors, 'authors.json authors').forEach((a, i) => {
     const where = `authors.json authors[${i}]`
     const seed = string(a, 'seed', where)
     if (!/^[0-9a-f]{64}$/.test(seed)) throw new SeedError(`${where}.seed must be 64 hex digits`)
     authors.set(string(a, 'handle', where), { name: string(a, 'name', where), key: authorKeyFromSeed(Buffer.from(seed, 'hex')) })
+  })
+
+  // The demo groups are announced by the first demo author, dated before any demo post, so every node seeded
+  // from these files holds the same announcements.
+  const announcer = authors.values().next().value
+  if (!announcer) throw new SeedError('authors.json names no author')
+  const groups = array(groupsJson, 'groups.json').map((g, i) => {
+    const where = `groups.json[${i}]`
+    const descriptor = field(
+      () =>
+        signGroupDescriptor(
+          { name: parseGroupName(string(g, 'name', where)), description: string(g, 'description', where), date: SEED_GROUPS_DATE },
+          announcer.key,
+        ),
+      where,
+    )
+    return { name: descriptor.name, description: descriptor.description, descriptor: descriptor.bytes }
   })
 
   const articles: SignedArticle[] = []

@@ -28,7 +28,7 @@ export function createWebApp(deps: WebDeps) {
   app.use(auth.detect())
 
   app.route('/', staticRoutes())
-  app.route('/', groupRoutes(deps))
+  app.route('/', groupRoutes(deps, requireOwner))
   app.route('/', threadRoutes(deps, requireOwner))
   app.route('/', authorRoutes(deps))
   app.route('/', ownerRoutes(deps, auth, requireOwner))

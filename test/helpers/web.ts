@@ -5,7 +5,7 @@ import { authorKeyFromSeed } from '../../src/article/index.ts'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
 import { startNode, type RunningNode } from '../../src/main.ts'
-import { createPoster } from '../../src/sync/index.ts'
+import { createGroupDirectory, createPoster } from '../../src/sync/index.ts'
 import { createWebApp } from '../../src/web/app.tsx'
 import { tempNode, type TempNode } from './temp-store.ts'
 
@@ -30,6 +30,7 @@ export async function testApp({ groups, pageSize }: { groups?: string[]; pageSiz
     },
     allowedHosts: new Set(['localhost']),
     log: createLogger('test-web'),
+    groups: createGroupDirectory({ db: node.store.db, owner: OWNER, log: createLogger('test-groups') }),
     ...(pageSize ? { pageSize } : {}),
   })
   return { app, node, poster, close: () => node.close() }

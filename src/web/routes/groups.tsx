@@ -1,10 +1,11 @@
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { isGroupName } from '../../article/index.ts'
 import { getGroup, listGroups, listThreads, type ThreadCursor } from '../../store/index.ts'
 import { GroupListPage } from '../../../views/group-list.tsx'
 import { ThreadListPage, ThreadRows } from '../../../views/thread-list.tsx'
 import type { WebDeps } from '../deps.ts'
 import { isHtmx, type WebContext, type WebEnv } from '../env.ts'
+import { readForm } from '../forms.ts'
 import { HttpError } from '../http-error.ts'
 import { render } from '../render.tsx'
 import { groupRow, threadRow } from '../view-models.ts'
@@ -30,13 +31,41 @@ export async function requireGroup(deps: WebDeps, name: string) {
 }
 
 /** `/` (the group list) and `/g/:group` (a group's threads, newest activity first). */
-export function groupRoutes(deps: WebDeps) {
+export function groupRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebEnv>) {
   const pageSize = deps.pageSize ?? 30
   const app = new Hono<WebEnv>()
+  const manager = () => {
+    if (!deps.groups) throw new HttpError(404, 'this node cannot manage groups')
+    return deps.groups
+  }
 
   app.get('/', async function groupList(c) {
-    const groups = (await listGroups(deps.db)).filter((g) => g.subscribed)
-    return render(c, <GroupListPage groups={groups.map(groupRow)} />)
+    const groups = await listGroups(deps.db)
+    return render(
+      c,
+      <GroupListPage
+        groups={groups.filter((g) => g.subscribed).map(groupRow)}
+        others={groups.filter((g) => !g.subscribed).map(groupRow)}
+        canManage={deps.groups !== undefined}
+      />,
+    )
+  })
+
+  app.post('/groups', requireOwner, async function createGroup(c) {
+    const groups = manager()
+    const form = await readForm(c, ['name', 'description'])
+    const descriptor = await groups.create((form.name ?? '').trim(), form.description ?? '')
+    return c.redirect(`/g/${descriptor.name}`, 303)
+  })
+
+  app.post('/g/:group/subscribe', requireOwner, async function subscribe(c) {
+    await manager().subscribe(c.req.param('group'))
+    return c.redirect(`/g/${c.req.param('group')}`, 303)
+  })
+
+  app.post('/g/:group/unsubscribe', requireOwner, async function unsubscribe(c) {
+    await manager().unsubscribe(c.req.param('group'))
+    return c.redirect('/', 303)
   })
 
   app.get('/g/:group', async function threadList(c: WebContext) {
