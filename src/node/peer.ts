@@ -58,6 +58,8 @@ export interface PeerInit {
   maxMessageBytes: number
   /** Largest frame on a stream protocol, in bytes. */
   maxFrameBytes?: number
+  /** Longest an inbound stream may stay open, in ms. */
+  streamTimeoutMs?: number
   log: Logger
 }
 
@@ -78,7 +80,15 @@ function readPeerKey(bytes: Uint8Array): PrivateKey {
 
 const GOSSIP_DEGREE = 4
 
-export async function createPeer({ key, listen, mdns: withMdns = false, maxMessageBytes, maxFrameBytes = 1024 * 1024, log }: PeerInit): Promise<Peer> {
+export async function createPeer({
+  key,
+  listen,
+  mdns: withMdns = false,
+  maxMessageBytes,
+  maxFrameBytes = 1024 * 1024,
+  streamTimeoutMs = 60_000,
+  log,
+}: PeerInit): Promise<Peer> {
   const allowedTopics = new Set<string>()
   const node = await createLibp2p({
     privateKey: readPeerKey(key),
@@ -176,9 +186,14 @@ export async function createPeer({ key, listen, mdns: withMdns = false, maxMessa
         protocol,
         ({ stream, connection }) => {
           const frames = frameStream(stream, maxFrameBytes)
+          // A peer that opens a stream and then stalls must not hold it (and our handler) forever.
+          const deadline = setTimeout(() => stream.abort(new Error(`${protocol} took longer than ${streamTimeoutMs} ms`)), streamTimeoutMs)
           handler(frames, connection.remotePeer.toString())
             .catch((err) => log.debug(`${protocol} from ${connection.remotePeer}: ${(err as Error).message}`))
-            .finally(() => void frames.close().catch(() => undefined))
+            .finally(() => {
+              clearTimeout(deadline)
+              void frames.close().catch(() => undefined)
+            })
         },
         { maxInboundStreams: 8, maxOutboundStreams: 8 },
       )
