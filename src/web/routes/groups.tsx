@@ -6,22 +6,19 @@ import { ThreadListPage, ThreadRows } from '../../../views/thread-list.tsx'
 import type { WebDeps } from '../deps.ts'
 import { isHtmx, type WebContext, type WebEnv } from '../env.ts'
 import { readForm } from '../forms.ts'
+import { formatPagePosition, parsePagePosition } from '../page-position.ts'
 import { HttpError } from '../http-error.ts'
 import { render } from '../render.tsx'
 import { groupRow, threadRow } from '../view-models.ts'
 
-const CURSOR = /^(\d{1,15})\.([0-9a-f]{64})$/
-
 /** `?after=<ms>.<hex>`: where the previous page of threads ended. */
 export function parseThreadCursor(value: string | undefined): ThreadCursor | undefined {
-  if (value === undefined) return undefined
-  const m = CURSOR.exec(value)
-  if (!m) throw new HttpError(400, 'the "after" parameter is not a page position of this list')
-  return { lastPostAt: Number(m[1]), rootId: `<${m[2]}@usenet-p2p>` }
+  const position = parsePagePosition(value)
+  return position && { lastPostAt: position.ms, rootId: position.id }
 }
 
 export function formatThreadCursor(cursor: ThreadCursor): string {
-  return `${cursor.lastPostAt}.${cursor.rootId.slice(1, 65)}`
+  return formatPagePosition(cursor.lastPostAt, cursor.rootId)
 }
 
 export async function requireGroup(deps: WebDeps, name: string) {
