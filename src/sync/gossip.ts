@@ -10,6 +10,8 @@ export interface GossipTransport {
   publish(topic: string, data: Uint8Array): Promise<number>
 }
 
+const REJECTION_SUMMARY_MS = 30_000
+
 /** One gossipsub topic per group; the version is in the name so a new payload format is a new topic. */
 export function groupTopic(group: string): string {
   return `/usenet/1/g/${group}`
@@ -93,6 +95,7 @@ export function createGossip(
         case 'rejected':
           stats.rejected++
           log.debug(`rejected a message from ${from} in ${group} (${result.problem}): ${result.reason}`)
+          noteRejection(from, result.problem)
           return 'reject'
         default:
           // Valid but unwanted here, or our own storage failed: not the relay's fault.
@@ -101,6 +104,23 @@ export function createGossip(
       }
     }
   }
+
+  // Each rejection is logged at debug level; at info, one summary per peer and interval, so a flood of
+  // bad messages cannot flood the log.
+  const rejections = new Map<string, Map<string, number>>()
+  function noteRejection(from: string, problem: string): void {
+    const byProblem = rejections.get(from) ?? new Map<string, number>()
+    byProblem.set(problem, (byProblem.get(problem) ?? 0) + 1)
+    if (rejections.size < 1000 || rejections.has(from)) rejections.set(from, byProblem)
+  }
+  const summary = setInterval(() => {
+    for (const [from, byProblem] of rejections) {
+      const parts = [...byProblem].map(([problem, n]) => `${n} ${problem}`).join(', ')
+      log.info(`rejected messages from ${from} in the last ${REJECTION_SUMMARY_MS / 1000} s: ${parts}`)
+    }
+    rejections.clear()
+  }, REJECTION_SUMMARY_MS)
+  summary.unref()
 
   const stopListening = ingest.onAccepted((articles, { origin, changes }) => {
     if (origin !== 'local') return
@@ -125,6 +145,7 @@ export function createGossip(
     carried: () => [...groups],
     stats: () => ({ ...stats }),
     stop() {
+      clearInterval(summary)
       stopListening()
       for (const group of pending.keys()) flush(group)
     },
