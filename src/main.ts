@@ -61,6 +61,14 @@ export async function startNode(config: Config, log: Logger = createLogger('node
     }
     const poster = createPoster({ db: store.db, ingest, owner })
 
+    // Before any peer is reached: a neighbour's group announcements would otherwise add the demo groups
+    // first, unsubscribed, and the seeds would then be ignored (the fresh node would carry nothing).
+    if (config.seedsDir && (await getSetting(store.db, SEEDS_SETTING)) === undefined) {
+      const added = await importSeeds(store.db, ingest, await readSeeds(config.seedsDir), Date.now())
+      await putSetting(store.db, SEEDS_SETTING, new Date().toISOString())
+      log.info(`imported ${added} demo posts from ${config.seedsDir}`)
+    }
+
     const peer = await createPeer({
       key: await loadOrCreateSecretFile(config.dataDir, 'peer.key', newPeerKey),
       listen: config.listen,
@@ -78,6 +86,8 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       network: { transport: peer, gossip, catchUp, connectedPeers: () => peer.connectedPeers() },
     })
     await directory.start()
+    // Join the groups' topics before the first connection, whose catch-up asks for the carried groups.
+    for (const group of await carriedGroups(store.db)) if (isGroupName(group)) gossip.carry(group)
     peer.onConnect((peerId) => {
       void directory.learnFrom(peerId).catch((err) => log.debug(`asking ${peerId} for its groups failed: ${(err as Error).message}`))
       void catchUp.from(peerId, gossip.carried())
@@ -86,13 +96,6 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       log: createLogger('peers'),
       onConnected: (address, peerId) => void rememberPeer(store.db, address, peerId, Date.now()).catch(() => undefined),
     })
-
-    if (config.seedsDir && (await getSetting(store.db, SEEDS_SETTING)) === undefined) {
-      const added = await importSeeds(store.db, ingest, await readSeeds(config.seedsDir), Date.now())
-      await putSetting(store.db, SEEDS_SETTING, new Date().toISOString())
-      log.info(`imported ${added} demo posts from ${config.seedsDir}`)
-    }
-    for (const group of await carriedGroups(store.db)) if (isGroupName(group)) gossip.carry(group)
 
     // Filled once the port is known (port 0 picks a free one).
     const allowedHosts = new Set<string>()

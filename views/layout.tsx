@@ -12,9 +12,12 @@ export function Layout({ title, children, crumbs = [] }: { title: string; childr
         <meta name="htmx-config" content='{"extensions":"hx-csp,sse","includeIndicatorCSS":false,"noSwap":[204,304,"5xx"]}' />
         <title>{title} · usenet-p2p</title>
         <link rel="stylesheet" href="/static/app.css" />
-        <script nonce={nonce} src="/static/htmx.min.js" defer />
-        <script nonce={nonce} src="/static/hx-csp.min.js" defer />
-        <script nonce={nonce} src="/static/hx-sse.min.js" defer />
+        {/* Not deferred: htmx run from a deferred script starts on a timer that may fire before the later
+            deferred extensions have run, and the page then has no CSP nonce gate and no live updates. Run during
+            parsing, htmx waits for DOMContentLoaded, by which time both extensions are registered. */}
+        <script nonce={nonce} src="/static/htmx.min.js" />
+        <script nonce={nonce} src="/static/hx-csp.min.js" />
+        <script nonce={nonce} src="/static/hx-sse.min.js" />
       </head>
       <body>
         <header class="top">

@@ -120,9 +120,8 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
       for (const { index, read } of accepted) results[index] = { status: 'accepted', id: read.article.id, article: read.article }
     }
 
-    for (const result of results) {
-      if (result.status === 'rejected') log.debug(`rejected a change (${result.problem}): ${result.reason}`)
-    }
+    // Rejections are returned, not logged: each caller reports them once, with what it knows (gossip names
+    // the sending peer, catch-up the neighbour, posting the person), so a flood is not logged twice over.
     if (accepted.length > 0) {
       const articles = accepted.map((a) => a.read.article)
       const batch: AcceptedBatch = { origin, changes: accepted.map((a) => a.read.change) }
