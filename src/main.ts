@@ -18,7 +18,7 @@ import {
   rememberPeer,
 } from './store/index.ts'
 import {
-  createCatchUp,
+  createAntiEntropy,
   createGossip,
   createGroupDirectory,
   createIngest,
@@ -42,6 +42,9 @@ export interface RunningNode {
   stop(): Promise<void>
 }
 
+/** How often each neighbour's groups are compared again, and the spread of those comparisons, in ms. */
+const RESYNC_INTERVAL_MS = 5 * 60_000
+const RESYNC_JITTER_MS = 60_000
 const SEEDS_SETTING = 'seeds_imported'
 const DISPLAY_NAME_SETTING = 'display_name'
 const DEFAULT_DISPLAY_NAME = 'Anonymous'
@@ -77,21 +80,30 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       log: createLogger('peer'),
     })
     const gossip = createGossip({ transport: peer, ingest, log: createLogger('gossip') })
-    const catchUp = createCatchUp({ transport: peer, db: store.db, ingest, log: createLogger('catch-up') })
-    await catchUp.serve()
+    const antiEntropy = createAntiEntropy({ transport: peer, db: store.db, ingest, log: createLogger('sync') })
+    await antiEntropy.serve()
     const directory = createGroupDirectory({
       db: store.db,
       owner: ownerKey,
       log: createLogger('groups'),
-      network: { transport: peer, gossip, catchUp, connectedPeers: () => peer.connectedPeers() },
+      network: { transport: peer, gossip, antiEntropy, connectedPeers: () => peer.connectedPeers() },
     })
     await directory.start()
-    // Join the groups' topics before the first connection, whose catch-up asks for the carried groups.
+    // Join the groups' topics before the first connection, whose sync compares the carried groups.
     for (const group of await carriedGroups(store.db)) if (isGroupName(group)) gossip.carry(group)
+    const syncWith = async (peerId: string) => {
+      for (const group of gossip.carried()) await antiEntropy.pull(peerId, group)
+    }
     peer.onConnect((peerId) => {
       void directory.learnFrom(peerId).catch((err) => log.debug(`asking ${peerId} for its groups failed: ${(err as Error).message}`))
-      void catchUp.from(peerId, gossip.carried())
+      void syncWith(peerId)
     })
+    // Anti-entropy: compare again now and then (cheap when the sets agree), with jitter so neighbours
+    // do not all ask at once.
+    const resync = setInterval(() => {
+      for (const peerId of peer.connectedPeers()) setTimeout(() => void syncWith(peerId), Math.random() * RESYNC_JITTER_MS).unref()
+    }, RESYNC_INTERVAL_MS)
+    resync.unref()
     const keeper = keepConnected(peer, async () => [...config.peers, ...(await knownPeers(store.db))], {
       log: createLogger('peers'),
       onConnected: (address, peerId) => void rememberPeer(store.db, address, peerId, Date.now()).catch(() => undefined),
@@ -135,6 +147,7 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       peerId: peer.peerId,
       multiaddrs: peer.multiaddrs(),
       async stop() {
+        clearInterval(resync)
         keeper.stop()
         gossip.stop()
         // Open event streams would hold close() forever.

@@ -29,3 +29,8 @@ export function parseArticleDate(value: string): number {
 export function truncateToSecond(ms: number): number {
   return Math.floor(ms / 1000) * 1000
 }
+
+/** The UTC day of a date, "2026-11-23": the coarsest range of shards and of set reconciliation. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}

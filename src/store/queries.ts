@@ -219,22 +219,3 @@ export async function putSetting(db: Db, key: string, value: string): Promise<vo
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute()
 }
-
-/**
- * The canonical changes of a group's posts dated at or after `since`, oldest first, at most `limit`: what a
- * neighbour that was away asks for.
- */
-export async function changesSince(db: Db, group: string, since: number, limit: number): Promise<Uint8Array[]> {
-  const rows = await db
-    .selectFrom('postings')
-    .innerJoin('shard_changes', 'shard_changes.article_id', 'postings.article_id')
-    .innerJoin('shards', (join) => join.onRef('shards.id', '=', 'shard_changes.shard_id').on('shards.group_name', '=', group))
-    .select('shard_changes.change')
-    .where('postings.group_name', '=', group)
-    .where('postings.date', '>=', since)
-    .orderBy('postings.date')
-    .orderBy('postings.article_id')
-    .limit(limit)
-    .execute()
-  return rows.map((r) => r.change)
-}

@@ -80,6 +80,14 @@ export interface PeerTable {
   last_connected_at: number
 }
 
+/** The fingerprint of a group's posts of one UTC day: how many, and the XOR of their Message-ID hashes. */
+export interface DayDigestTable {
+  group_name: string
+  day: string
+  count: number
+  xor: Uint8Array
+}
+
 export interface SettingTable {
   key: string
   value: string
@@ -95,6 +103,7 @@ export interface Database {
   shard_changes: ShardChangeTable
   settings: SettingTable
   peers: PeerTable
+  day_digests: DayDigestTable
 }
 
 export type Db = Kysely<Database>

@@ -1,9 +1,10 @@
 import { openGroupDescriptor, parseGroupName, signGroupDescriptor, type AuthorKey, type GroupDescriptor, type GroupName } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import { addGroup, carriedGroupDescriptors, getGroup, setGroupDescriptor, setSubscribed, type Db } from '../store/index.ts'
-import type { CatchUp, StreamTransport } from './catch-up.ts'
+import type { AntiEntropy } from './anti-entropy.ts'
 import { PostingError } from './errors.ts'
 import type { Gossip, GossipTransport } from './gossip.ts'
+import type { StreamTransport } from './transport.ts'
 
 /** New groups are announced on this topic; a neighbour learns of them and may subscribe. */
 export const GROUPS_TOPIC = '/usenet/1/groups'
@@ -14,7 +15,7 @@ const MAX_ANNOUNCEMENTS = 1000
 export interface GroupNetwork {
   transport: GossipTransport & StreamTransport
   gossip: Gossip
-  catchUp: CatchUp
+  antiEntropy: AntiEntropy
   connectedPeers(): string[]
 }
 
@@ -23,7 +24,7 @@ export interface GroupDirectory {
   start(): Promise<void>
   /** Creates a group carried here, signed by the owner, and announces it. */
   create(name: string, description: string): Promise<GroupDescriptor>
-  /** Starts carrying a known group: stores and relays its posts, and fetches recent ones from neighbours. */
+  /** Starts carrying a known group: stores and relays its posts, and pulls its history from neighbours. */
   subscribe(name: string): Promise<void>
   /** Stops carrying a group: its posts are no longer taken or relayed (those stored stay). */
   unsubscribe(name: string): Promise<void>
@@ -100,7 +101,7 @@ export function createGroupDirectory({
       await setSubscribed(db, group, true)
       if (!network) return
       network.gossip.carry(group)
-      for (const peerId of network.connectedPeers()) void network.catchUp.from(peerId, [group])
+      for (const peerId of network.connectedPeers()) void network.antiEntropy.pull(peerId, group)
     },
 
     async unsubscribe(name) {

@@ -14,6 +14,7 @@ export { createPoster, type NewPost, type OwnerIdentity, type Poster, type Poste
 export { importSeeds, readSeeds, type SeedContent } from './seeds.ts'
 export { ShardDocuments, type ShardDoc, type ShardDocumentsInit, type ShardEntry } from './shard-documents.ts'
 export { DEFAULT_SHARD_CAP, shardId, utcDay } from './shard-key.ts'
-export { CATCH_UP_PROTOCOL, createCatchUp, type CatchUp, type CatchUpInit, type FrameStream, type StreamTransport } from './catch-up.ts'
+export type { FrameStream, StreamTransport } from './transport.ts'
 export { createGossip, groupTopic, type Gossip, type GossipInit, type GossipStats, type GossipTransport } from './gossip.ts'
 export { createGroupDirectory, GROUPS_PROTOCOL, GROUPS_TOPIC, type GroupDirectory, type GroupNetwork } from './group-directory.ts'
+export { type AntiEntropy, createAntiEntropy, SYNC_PROTOCOL, type SyncProgress } from './anti-entropy.ts'

@@ -23,11 +23,11 @@ export interface IngestComponents {
 }
 
 /** Where a batch came from: gossip relays only what was posted here, and live pages want everything. */
-export type IngestOrigin = 'local' | 'seed' | 'gossip' | 'catch-up'
+export type IngestOrigin = 'local' | 'seed' | 'gossip' | 'sync'
 
 export interface IngestOptions {
   origin?: IngestOrigin
-  /** For changes from a group's gossip topic or catch-up: each must be posted to this group, else it is rejected. */
+  /** For changes from a group's gossip topic or a sync of the group: each must be posted to it, else it is rejected. */
   group?: GroupName
 }
 
@@ -121,7 +121,7 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
     }
 
     // Rejections are returned, not logged: each caller reports them once, with what it knows (gossip names
-    // the sending peer, catch-up the neighbour, posting the person), so a flood is not logged twice over.
+    // the sending peer, sync the neighbour, posting the person), so a flood is not logged twice over.
     if (accepted.length > 0) {
       const articles = accepted.map((a) => a.read.article)
       const batch: AcceptedBatch = { origin, changes: accepted.map((a) => a.read.change) }

@@ -1,4 +1,4 @@
-import { messageIdHex, type GroupName, type MessageId } from '../article/index.ts'
+import { messageIdHex, utcDay, type GroupName, type MessageId } from '../article/index.ts'
 
 /**
  * Which shard holds a post follows from the article and the group's set alone, never from arrival order
@@ -9,9 +9,7 @@ import { messageIdHex, type GroupName, type MessageId } from '../article/index.t
  */
 export const DEFAULT_SHARD_CAP = 500
 
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10)
-}
+export { utcDay }
 
 export function shardId(group: string, day: string, prefix: string): string {
   return prefix === '' ? `${group}/${day}` : `${group}/${day}/${prefix}`

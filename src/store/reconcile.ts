@@ -1,0 +1,41 @@
+import type { Db } from './schema.ts'
+
+export interface DayDigest {
+  day: string
+  count: number
+  xor: Uint8Array
+}
+
+/** The fingerprint of every day of a group that has posts, oldest first. */
+export async function dayDigests(db: Db, group: string): Promise<DayDigest[]> {
+  return db.selectFrom('day_digests').select(['day', 'count', 'xor']).where('group_name', '=', group).where('count', '>', 0).orderBy('day').execute()
+}
+
+/** The Message-IDs of a group's posts dated on one UTC day ("2026-11-23"). */
+export async function idsOfDay(db: Db, group: string, day: string): Promise<string[]> {
+  const start = Date.parse(`${day}T00:00:00Z`)
+  const rows = await db
+    .selectFrom('postings')
+    .select('article_id')
+    .where('group_name', '=', group)
+    .where('date', '>=', start)
+    .where('date', '<', start + 86_400_000)
+    .execute()
+  return rows.map((r) => r.article_id)
+}
+
+/** The canonical changes of these posts of a group, as saved in its shards (unknown ids are skipped). */
+export async function changesOf(db: Db, group: string, ids: readonly string[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = []
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('shard_changes')
+      .innerJoin('shards', 'shards.id', 'shard_changes.shard_id')
+      .select('shard_changes.change')
+      .where('shards.group_name', '=', group)
+      .where('shard_changes.article_id', 'in', ids.slice(i, i + 500))
+      .execute()
+    for (const row of rows) out.push(row.change)
+  }
+  return out
+}
