@@ -1,8 +1,10 @@
 import { ConfigError, loadConfig, USAGE } from './config.ts'
 import { createLogger } from './logger.ts'
 import { startNode } from './main.ts'
+import { progressPrinter } from './mirror-progress.ts'
 import { StoreError } from './store/index.ts'
-import { SeedError } from './sync/index.ts'
+import { InvalidArticleError } from './article/index.ts'
+import { MirrorError, SeedError } from './sync/index.ts'
 
 /** Errors a person can fix: shown as one line, exit code 2 (bad usage) or 1 (cannot start). */
 function fail(message: string, code: number): never {
@@ -34,6 +36,19 @@ async function main(argv: readonly string[]): Promise<void> {
     throw err
   }
   process.stdout.write(`Node running: ${node.url}\nData directory: ${config.dataDir}\nOwner login (keep it private): ${node.loginUrl}\n`)
+  if (config.command === 'mirror' && config.group !== undefined) {
+    const peerId = config.peers[0]!.split('/p2p/').at(-1)!
+    const printer = progressPrinter(process.stdout)
+    try {
+      printer.finish(await node.mirror(config.group, peerId, (p) => printer.update(p)))
+    } catch (err) {
+      await node.stop()
+      if (err instanceof MirrorError || err instanceof InvalidArticleError) fail(err.message, 1)
+      throw err
+    }
+    await node.stop()
+    return
+  }
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return

@@ -2,10 +2,13 @@ import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
+import { isGroupName } from './article/index.ts'
 
 /** Everything a node needs to start, from the command line and the environment. */
 export interface Config {
-  readonly command: 'start'
+  readonly command: 'start' | 'mirror'
+  /** With `mirror`: the group to mirror. */
+  readonly group: string | undefined
   readonly port: number
   readonly bind: string
   readonly dataDir: string
@@ -28,8 +31,12 @@ export class ConfigError extends Error {
 }
 
 export const USAGE = `Usage: usenet-node [start] [options]
+       usenet-node mirror <group> --peer <multiaddr> [options]
 
-Starts a node: a SQLite store in the data directory, seeded demo groups on first start, and the web UI.
+start (the default) runs a node: a SQLite store in the data directory, seeded demo groups on first start,
+the web UI, and a peer that floods posts with its neighbours and keeps their groups in sync.
+mirror runs the same node until it holds the whole history of <group> from the --peer given first,
+showing progress, then exits; the next start keeps the group current.
 
 Options:
   --port <n>             web UI port (default 8080, env USENET_PORT)
@@ -57,9 +64,12 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     throw new ConfigError(`${(err as Error).message.split('\n')[0]} (see --help)`)
   }
   const { values, positionals } = parsed
-  const [command = 'start', ...extra] = positionals
-  if (command !== 'start') throw new ConfigError(`unknown command "${command}" (see --help)`)
+  const [command = 'start', ...rest] = positionals
+  if (command !== 'start' && command !== 'mirror') throw new ConfigError(`unknown command "${command}" (see --help)`)
+  const [group, ...extra] = command === 'mirror' ? rest : [undefined, ...rest]
   if (extra.length > 0) throw new ConfigError(`unexpected argument "${extra[0]}" (see --help)`)
+  if (command === 'mirror' && group === undefined && !values.help) throw new ConfigError('mirror needs a group: usenet-node mirror <group> --peer <multiaddr>')
+  if (group !== undefined && !isGroupName(group)) throw new ConfigError(`"${group}" is not a group name (for example comp.lang.typescript)`)
 
   const port = parsePort(values.port ?? env.USENET_PORT ?? '8080')
   const bind = values.bind ?? env.USENET_BIND ?? '127.0.0.1'
@@ -73,8 +83,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   })
   const listen = (values.listen ?? splitList(env.USENET_LISTEN) ?? ['/ip4/127.0.0.1/tcp/7070']).map((addr) => checkMultiaddr(addr, '--listen', false))
   const peers = [...(values.peer ?? []), ...(splitList(env.USENET_PEERS) ?? [])].map((addr) => checkMultiaddr(addr, '--peer', true))
+  if (command === 'mirror' && peers.length === 0 && !values.help) throw new ConfigError('mirror needs --peer <multiaddr> of a node that carries the group')
   return Object.freeze({
     command,
+    group,
     port,
     bind,
     dataDir: resolve(dataDir),

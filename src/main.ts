@@ -25,8 +25,10 @@ import {
   createPoster,
   importSeeds,
   MAX_CHANGE_BYTES,
+  mirrorGroup,
   readSeeds,
   ShardDocuments,
+  type SyncProgress,
 } from './sync/index.ts'
 import { createWebApp } from './web/app.tsx'
 
@@ -39,6 +41,8 @@ export interface RunningNode {
   /** This node's libp2p identity and the addresses other nodes can dial. */
   readonly peerId: string
   readonly multiaddrs: readonly string[]
+  /** Mirrors a group's history from a neighbour (by peer id), reporting progress; resolves when complete. */
+  mirror(group: string, peerId: string, onProgress?: (p: SyncProgress) => void): Promise<SyncProgress>
   stop(): Promise<void>
 }
 
@@ -134,6 +138,7 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       },
       events: ingest,
       groups: directory,
+      sync: antiEntropy,
     })
     const server = await listen(app.fetch, config.port, config.bind)
     const port = (server.address() as AddressInfo).port
@@ -146,6 +151,11 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       token,
       peerId: peer.peerId,
       multiaddrs: peer.multiaddrs(),
+      mirror: (group, peerId, onProgress) =>
+        mirrorGroup(
+          { db: store.db, directory, antiEntropy, connectedPeers: () => peer.connectedPeers() },
+          { group, peerId, ...(onProgress ? { onProgress } : {}) },
+        ),
       async stop() {
         clearInterval(resync)
         keeper.stop()

@@ -1,5 +1,6 @@
 import { usePage } from './context.ts'
 import { Layout } from './layout.tsx'
+import { type SyncRow, SyncTable } from './sync-status.tsx'
 
 export interface NodeInfo {
   readonly peerId: string
@@ -8,7 +9,15 @@ export interface NodeInfo {
 }
 
 /** Who this node is on the network, how to reach it, and whom it is connected to. */
-export function NodePage({ info, message }: { info: NodeInfo | undefined; message?: { ok: boolean; text: string } | undefined }) {
+export function NodePage({
+  info,
+  sync = [],
+  message,
+}: {
+  info: NodeInfo | undefined
+  sync?: readonly SyncRow[]
+  message?: { ok: boolean; text: string } | undefined
+}) {
   const { owner } = usePage()
   return (
     <Layout title="Node">
@@ -41,6 +50,8 @@ export function NodePage({ info, message }: { info: NodeInfo | undefined; messag
               ))}
             </ul>
           )}
+          <h2>Sync with neighbours</h2>
+          <SyncTable rows={sync} />
           {message && (
             <p class={message.ok ? 'notice' : 'error'} role="status">
               {message.text}

@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import { AuthorName } from './author-name.tsx'
 import { usePage } from './context.ts'
 import { displayDate, isoDate, plural } from './format.ts'
@@ -37,17 +38,21 @@ export function ThreadListPage({
   threads,
   nextHref,
   isLaterPage,
+  children,
 }: {
   group: GroupRow
   threads: readonly ThreadRow[]
   nextHref: string | undefined
   isLaterPage: boolean
+  /** Shown above the threads: how syncing the group with neighbours stands. */
+  children?: Child
 }) {
   const { owner, nonce } = usePage()
   return (
     <Layout title={group.name} crumbs={[{ href: `/g/${group.name}`, label: group.name }]}>
       <h1>{group.name}</h1>
       <p class="description">{group.description}</p>
+      {children}
       {owner ? <NewThreadForm group={group.name} /> : <p class="hint">Log in as this node's owner to post.</p>}
       {owner && (
         <form method="post" action={`/g/${group.name}/unsubscribe`} class="unsubscribe">

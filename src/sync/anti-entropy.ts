@@ -25,6 +25,8 @@ export interface SyncProgress {
   readonly postsWanted: number
   readonly postsStored: number
   readonly startedAt: number
+  /** When the comparison ended (done or failed). */
+  readonly finishedAt?: number
   readonly error?: string
 }
 
@@ -33,6 +35,8 @@ export interface AntiEntropy {
   /** Pulls from one neighbour what this node lacks of a group; returns how many posts were new. */
   pull(peerId: string, group: GroupName): Promise<number>
   onProgress(listener: (progress: SyncProgress) => void): () => void
+  /** The latest progress of each (group, neighbour) pair: syncing, or how the last comparison ended. */
+  status(): SyncProgress[]
 }
 
 type Request = { op: 'days'; group: GroupName } | { op: 'ids'; group: GroupName; day: string } | { op: 'changes'; group: GroupName; ids: MessageId[] }
@@ -45,7 +49,11 @@ export function createAntiEntropy(
   { timeoutMs = 120_000 }: { timeoutMs?: number } = {},
 ): AntiEntropy {
   const listeners = new Set<(p: SyncProgress) => void>()
+  const latest = new Map<string, SyncProgress>()
   const emit = (p: SyncProgress) => {
+    latest.set(`${p.group} ${p.peer}`, p)
+    // Bounded: forget the oldest pairs when many neighbours came and went.
+    if (latest.size > 1000) latest.delete(latest.keys().next().value!)
     for (const listener of listeners) listener(p)
   }
 
@@ -126,11 +134,11 @@ export function createAntiEntropy(
           update({ postsStored: progress.postsStored + results.filter((r) => r.status === 'accepted').length })
         }
       }
-      update({ state: 'done' })
+      update({ state: 'done', finishedAt: Date.now() })
       if (progress.postsStored > 0) log.info(`synced ${progress.postsStored} posts of ${group} from ${peerId} in ${Date.now() - startedAt} ms`)
       return progress.postsStored
     } catch (err) {
-      update({ state: 'failed', error: (err as Error).message })
+      update({ state: 'failed', error: (err as Error).message, finishedAt: Date.now() })
       log.warn(`syncing ${group} with ${peerId} failed: ${(err as Error).message}`)
       return progress.postsStored
     }
@@ -159,6 +167,7 @@ export function createAntiEntropy(
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
+    status: () => [...latest.values()],
   }
 }
 

@@ -25,7 +25,7 @@ export interface GroupDirectory {
   /** Creates a group carried here, signed by the owner, and announces it. */
   create(name: string, description: string): Promise<GroupDescriptor>
   /** Starts carrying a known group: stores and relays its posts, and pulls its history from neighbours. */
-  subscribe(name: string): Promise<void>
+  subscribe(name: string, options?: { pull?: boolean }): Promise<void>
   /** Stops carrying a group: its posts are no longer taken or relayed (those stored stay). */
   unsubscribe(name: string): Promise<void>
   /** Asks a neighbour which groups it carries; returns how many were new here. */
@@ -96,11 +96,12 @@ export function createGroupDirectory({
       return descriptor
     },
 
-    async subscribe(name) {
+    async subscribe(name, { pull = true } = {}) {
       const group = await known(name)
       await setSubscribed(db, group, true)
       if (!network) return
       network.gossip.carry(group)
+      if (!pull) return
       for (const peerId of network.connectedPeers()) void network.antiEntropy.pull(peerId, group)
     },
 

@@ -1,7 +1,7 @@
 import type { SignedArticle } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import type { Db } from '../store/index.ts'
-import type { GroupDirectory, Poster } from '../sync/index.ts'
+import type { GroupDirectory, Poster, SyncProgress } from '../sync/index.ts'
 
 /** What the web app needs from the rest of the node; main.ts provides it, tests build it in a line. */
 export interface WebDeps {
@@ -22,6 +22,8 @@ export interface WebDeps {
   readonly network?: NetworkView
   /** Creating, subscribing to and unsubscribing from groups (owner only). */
   readonly groups?: Pick<GroupDirectory, 'create' | 'subscribe' | 'unsubscribe'>
+  /** How syncing with neighbours stands (anti-entropy and mirroring). */
+  readonly sync?: { status(): SyncProgress[] }
   /** Committed posts, pushed to open pages as Server-Sent Events. */
   readonly events?: { onAccepted(listener: (articles: readonly SignedArticle[]) => void): () => void }
 }

@@ -1,5 +1,7 @@
 import { decodeArticle, keyFingerprint, messageIdHex } from '../article/index.ts'
 import type { GroupSummary, StoredArticle, ThreadSummary } from '../store/index.ts'
+import type { SyncProgress } from '../sync/index.ts'
+import type { SyncRow } from '../../views/sync-status.tsx'
 import type { ArticleItem, ArticleNode, GroupRow, ThreadRow } from '../../views/models.ts'
 
 export function groupRow(g: GroupSummary): GroupRow {
@@ -46,4 +48,23 @@ export function threadTree(articles: readonly StoredArticle[]): ArticleNode[] {
     else top.push(node)
   }
   return top
+}
+
+export function syncRow(p: SyncProgress, now = Date.now()): SyncRow {
+  const seconds = Math.max(0.001, ((p.finishedAt ?? now) - p.startedAt) / 1000)
+  const rate = p.postsStored / seconds
+  const left = p.postsWanted - p.postsStored
+  return {
+    group: p.group,
+    peer: p.peer,
+    state: p.state,
+    daysToCheck: p.daysToCheck,
+    daysChecked: p.daysChecked,
+    postsWanted: p.postsWanted,
+    postsStored: p.postsStored,
+    rate,
+    secondsLeft: rate > 0 && left > 0 ? left / rate : undefined,
+    finishedAt: p.finishedAt,
+    error: p.error,
+  }
 }

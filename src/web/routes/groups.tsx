@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { isGroupName } from '../../article/index.ts'
 import { getGroup, listGroups, listThreads, type ThreadCursor } from '../../store/index.ts'
 import { GroupListPage } from '../../../views/group-list.tsx'
+import { GroupSyncStatus } from '../../../views/sync-status.tsx'
 import { ThreadListPage, ThreadRows } from '../../../views/thread-list.tsx'
 import type { WebDeps } from '../deps.ts'
 import { isHtmx, type WebContext, type WebEnv } from '../env.ts'
@@ -9,7 +10,7 @@ import { readForm } from '../forms.ts'
 import { formatPagePosition, parsePagePosition } from '../page-position.ts'
 import { HttpError } from '../http-error.ts'
 import { render } from '../render.tsx'
-import { groupRow, threadRow } from '../view-models.ts'
+import { groupRow, syncRow, threadRow } from '../view-models.ts'
 
 /** `?after=<ms>.<hex>`: where the previous page of threads ended. */
 export function parseThreadCursor(value: string | undefined): ThreadCursor | undefined {
@@ -31,6 +32,7 @@ export async function requireGroup(deps: WebDeps, name: string) {
 export function groupRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebEnv>) {
   const pageSize = deps.pageSize ?? 30
   const app = new Hono<WebEnv>()
+  const syncRowsOf = (group: string) => (deps.sync?.status() ?? []).filter((p) => p.group === group).map((p) => syncRow(p))
   const manager = () => {
     if (!deps.groups) throw new HttpError(404, 'this node cannot manage groups')
     return deps.groups
@@ -46,6 +48,11 @@ export function groupRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebEn
         canManage={deps.groups !== undefined}
       />,
     )
+  })
+
+  app.get('/g/:group/sync', async function syncStatus(c: WebContext) {
+    const group = await requireGroup(deps, c.req.param('group') ?? '')
+    return render(c, <GroupSyncStatus group={group.name} rows={syncRowsOf(group.name)} />, { fragment: true })
   })
 
   app.post('/groups', requireOwner, async function createGroup(c) {
@@ -73,7 +80,12 @@ export function groupRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebEn
     const nextHref = page.next ? `/g/${group.name}?after=${formatThreadCursor(page.next)}` : undefined
     // htmx asks for rows alone: the next page ("load more") or a live refresh of the first.
     if (isHtmx(c)) return render(c, <ThreadRows group={group.name} threads={threads} nextHref={nextHref} />, { fragment: true })
-    return render(c, <ThreadListPage group={groupRow(group)} threads={threads} nextHref={nextHref} isLaterPage={after !== undefined} />)
+    return render(
+      c,
+      <ThreadListPage group={groupRow(group)} threads={threads} nextHref={nextHref} isLaterPage={after !== undefined}>
+        <GroupSyncStatus group={group.name} rows={syncRowsOf(group.name)} />
+      </ThreadListPage>,
+    )
   })
 
   return app

@@ -4,6 +4,7 @@ import type { WebDeps } from '../deps.ts'
 import type { WebEnv } from '../env.ts'
 import { readForm } from '../forms.ts'
 import { render } from '../render.tsx'
+import { syncRow } from '../view-models.ts'
 
 const PEER_ADDRESS = /^\/(ip4|ip6|dns|dns4|dns6)\/[^/\s]+\/tcp\/\d{1,5}\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,60}$/
 
@@ -12,8 +13,10 @@ export function nodeRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebEnv
   const app = new Hono<WebEnv>()
   const info = () => deps.network && { peerId: deps.network.peerId, multiaddrs: deps.network.multiaddrs(), connectedPeers: deps.network.connectedPeers() }
 
+  const sync = () => (deps.sync?.status() ?? []).map((p) => syncRow(p))
+
   app.get('/node', function nodePage(c) {
-    return render(c, <NodePage info={info()} />)
+    return render(c, <NodePage info={info()} sync={sync()} />)
   })
 
   app.post('/node/peers', requireOwner, async function addPeer(c) {
@@ -32,9 +35,9 @@ export function nodeRoutes(deps: WebDeps, requireOwner: MiddlewareHandler<WebEnv
     }
     try {
       const peerId = await deps.network.addPeer(trimmed)
-      return render(c, <NodePage info={info()} message={{ ok: true, text: `Connected to ${peerId}.` }} />)
+      return render(c, <NodePage info={info()} sync={sync()} message={{ ok: true, text: `Connected to ${peerId}.` }} />)
     } catch (err) {
-      return render(c, <NodePage info={info()} message={{ ok: false, text: `Could not connect: ${(err as Error).message}` }} />, { status: 502 })
+      return render(c, <NodePage info={info()} sync={sync()} message={{ ok: false, text: `Could not connect: ${(err as Error).message}` }} />, { status: 502 })
     }
   })
   return app
