@@ -50,8 +50,6 @@ export function NodePage({
               ))}
             </ul>
           )}
-          <h2>Sync with neighbours</h2>
-          <SyncTable rows={sync} />
           {message && (
             <p class={message.ok ? 'notice' : 'error'} role="status">
               {message.text}
@@ -66,6 +64,12 @@ export function NodePage({
               <button type="submit">Connect</button>
             </form>
           )}
+        </>
+      )}
+      {(info || sync.length > 0) && (
+        <>
+          <h2>Sync with neighbours</h2>
+          <SyncTable rows={sync} />
         </>
       )}
     </Layout>

@@ -5,7 +5,7 @@ import { authorKeyFromSeed } from '../../src/article/index.ts'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
 import { startNode, type RunningNode } from '../../src/main.ts'
-import { createGroupDirectory, createPoster } from '../../src/sync/index.ts'
+import { createGroupDirectory, createPoster, type SyncProgress } from '../../src/sync/index.ts'
 import { createWebApp } from '../../src/web/app.tsx'
 import { tempNode, type TempNode } from './temp-store.ts'
 
@@ -13,7 +13,7 @@ export const TEST_TOKEN = 'test-owner-token-0123456789abcdefghij'
 export const OWNER = authorKeyFromSeed(new Uint8Array(32).fill(7))
 
 /** A web app over a real temporary SQLite store, for `app.request()`; answers to Host "localhost". */
-export async function testApp({ groups, pageSize }: { groups?: string[]; pageSize?: number } = {}) {
+export async function testApp({ groups, pageSize, sync }: { groups?: string[]; pageSize?: number; sync?: { status(): SyncProgress[] } } = {}) {
   const node: TempNode = await tempNode(groups ? { groups } : {})
   let displayName = 'Owner'
   const poster = createPoster({ db: node.store.db, ingest: node.ingest, owner: { key: OWNER, displayName: async () => displayName } })
@@ -32,6 +32,7 @@ export async function testApp({ groups, pageSize }: { groups?: string[]; pageSiz
     log: createLogger('test-web'),
     groups: createGroupDirectory({ db: node.store.db, owner: OWNER, log: createLogger('test-groups') }),
     ...(pageSize ? { pageSize } : {}),
+    ...(sync ? { sync } : {}),
   })
   return { app, node, poster, close: () => node.close() }
 }
