@@ -110,19 +110,23 @@ export function createAntiEntropy(
       progress = { ...progress, ...change }
       emit(progress)
     }
+    // Said before the first await, so whoever started the pull sees it running at once.
+    update({})
     try {
       const theirs = await once(peerId, { op: 'days', group }, signal, parseDays)
       const mine = new Map((await dayDigests(db, group)).map((d) => [d.day, d]))
       // Newest first, so a group being mirrored is readable while it fills.
       const differing = theirs.filter((d) => !sameDigest(d, mine.get(d.day))).sort((a, b) => (a.day < b.day ? 1 : -1))
-      update({ daysToCheck: differing.length })
+      // Until a day's ids are in, the difference of the counts is the best guess of what it lacks.
+      const guess = (d: { day: string; count: number }) => Math.max(0, d.count - (mine.get(d.day)?.count ?? 0))
+      update({ daysToCheck: differing.length, postsWanted: differing.reduce((sum, d) => sum + guess(d), 0) })
       for (const day of differing) {
         const theirIds = await once(peerId, { op: 'ids', group, day: day.day }, signal, parseIds)
         const have = new Set(await idsOfDay(db, group, day.day))
         const missing = theirIds.filter((id) => !have.has(id))
         update({
           daysChecked: progress.daysChecked + 1,
-          postsWanted: progress.postsWanted + missing.length,
+          postsWanted: progress.postsWanted - guess(day) + missing.length,
           state: missing.length > 0 ? 'fetching' : progress.state,
         })
         for (let i = 0; i < missing.length; i += MAX_IDS_PER_REQUEST) {

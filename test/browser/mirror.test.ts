@@ -1,0 +1,74 @@
+import { chromium, type Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { removePeer, startPeer, type TestPeer } from '../helpers/network.ts'
+import { makeHistory, writeHistory } from '../mirror/support.ts'
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+const GROUP = 'misc.test'
+
+let browser: Browser
+let source: TestPeer
+let fresh: TestPeer
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  // A neighbour with a long history of the group: 6,000 posts over 30 days.
+  source = await startPeer({
+    dataDir: await writeHistory(
+      makeHistory(
+        GROUP,
+        Array.from({ length: 30 }, () => 200),
+      ),
+    ),
+  })
+  fresh = await startPeer({ seeds: false, peers: [source.address] })
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await Promise.all([source, fresh].filter(Boolean).map(removePeer))
+})
+
+describe('mirroring a group in the browser', () => {
+  it('subscribes to a group a neighbour carries and shows the progress bar advance and the threads arrive without a reload', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    try {
+      await page.goto(fresh.loginUrl)
+      // The fresh node learned of the neighbour's groups when it connected.
+      await expect.poll(async () => (await page.reload(), await page.locator('ul.other-groups').textContent()), { timeout: 15_000 }).toContain(GROUP)
+      await page.locator(`form[action="/g/${GROUP}/subscribe"] button`).click()
+      await page.waitForURL(`**/g/${GROUP}`)
+      await page.evaluate(() => {
+        ;(window as unknown as { __marker: number }).__marker = 42
+      })
+
+      // Record every progress value the bar shows while it fills.
+      const seen = new Set<string>()
+      const deadline = Date.now() + 60_000
+      let done = false
+      while (!done && Date.now() < deadline) {
+        const bar = page.locator('#sync-status progress')
+        if ((await bar.count()) > 0) seen.add((await bar.first().getAttribute('value')) ?? '')
+        done = (await page.locator('#sync-status progress').count()) === 0 && (await page.locator('ul.threads li.thread').count()) > 0
+        await page.waitForTimeout(100)
+      }
+      expect(done).toBe(true)
+      // The bar was there and moved: at least two different values before it went away.
+      expect(seen.size).toBeGreaterThanOrEqual(2)
+      // Threads arrived in place: the first page is full, and the page never reloaded.
+      await expect.poll(() => page.locator('ul.threads li.thread').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(30)
+      expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42)
+    } finally {
+      await context.close()
+    }
+  }, 120_000)
+})
