@@ -44,7 +44,15 @@ describe('mirroring a group in the browser', () => {
     try {
       await page.goto(fresh.loginUrl)
       // The fresh node learned of the neighbour's groups when it connected.
-      await expect.poll(async () => (await page.reload(), await page.locator('ul.other-groups').textContent()), { timeout: 15_000 }).toContain(GROUP)
+      await expect
+        .poll(
+          async () => {
+            await page.reload()
+            return page.locator('ul.other-groups').textContent()
+          },
+          { timeout: 15_000 },
+        )
+        .toContain(GROUP)
       await page.locator(`form[action="/g/${GROUP}/subscribe"] button`).click()
       await page.waitForURL(`**/g/${GROUP}`)
       await page.evaluate(() => {
