@@ -20,6 +20,7 @@ import {
 import {
   createAntiEntropy,
   createGossip,
+  createVerifyPool,
   createGroupDirectory,
   createIngest,
   createPoster,
@@ -53,15 +54,23 @@ const SEEDS_SETTING = 'seeds_imported'
 const DISPLAY_NAME_SETTING = 'display_name'
 const DEFAULT_DISPLAY_NAME = 'Anonymous'
 
+/** Timings a caller may shorten (tests watch the periodic anti-entropy without waiting five minutes). */
+export interface NodeTimings {
+  /** How often each neighbour's groups are compared again, in ms; the spread is a fifth of it, at most a minute. */
+  readonly resyncIntervalMs?: number
+}
+
 /** The composition root: builds every part from the config, starts them, and stops them in reverse order. */
-export async function startNode(config: Config, log: Logger = createLogger('node')): Promise<RunningNode> {
+export async function startNode(config: Config, log: Logger = createLogger('node'), timings: NodeTimings = {}): Promise<RunningNode> {
   await prepareDataDir(config.dataDir)
   const store = await openStore(join(config.dataDir, 'node.sqlite'))
+  // Checks large batches (mirroring, sync) on the other cores; its threads start with the first such batch.
+  const verifyPool = createVerifyPool({ log: createLogger('verify') })
   try {
     const ownerKey = await loadOrCreateOwnerKey(config.dataDir)
     const token = await loadOrCreateOwnerToken(config.dataDir)
     const shards = new ShardDocuments()
-    const ingest = createIngest({ db: store.db, shards, log: createLogger('ingest') })
+    const ingest = createIngest({ db: store.db, shards, log: createLogger('ingest'), pool: verifyPool })
     const owner = {
       key: ownerKey,
       displayName: async () => (await getSetting(store.db, DISPLAY_NAME_SETTING)) ?? DEFAULT_DISPLAY_NAME,
@@ -104,10 +113,28 @@ export async function startNode(config: Config, log: Logger = createLogger('node
     })
     // Anti-entropy: compare again now and then (cheap when the sets agree), with jitter so neighbours
     // do not all ask at once.
+    const resyncMs = timings.resyncIntervalMs ?? RESYNC_INTERVAL_MS
+    const jitterMs = Math.min(RESYNC_JITTER_MS, resyncMs / 5)
+    const pendingSyncs = new Set<NodeJS.Timeout>()
     const resync = setInterval(() => {
-      for (const peerId of peer.connectedPeers()) setTimeout(() => void syncWith(peerId), Math.random() * RESYNC_JITTER_MS).unref()
-    }, RESYNC_INTERVAL_MS)
+      for (const peerId of peer.connectedPeers()) {
+        const timer = setTimeout(() => {
+          pendingSyncs.delete(timer)
+          void syncWith(peerId)
+        }, Math.random() * jitterMs)
+        timer.unref()
+        pendingSyncs.add(timer)
+      }
+    }, resyncMs)
     resync.unref()
+    // Posts a sync brought in do not travel by gossip: tell the other neighbours, so a healed partition
+    // spreads in seconds rather than at their next periodic comparison.
+    antiEntropy.onProgress((p) => {
+      if (p.state !== 'done' || p.postsStored === 0) return
+      for (const other of peer.connectedPeers()) {
+        if (other !== p.peer) void antiEntropy.hint(other, p.group).catch((err) => log.debug(`hinting ${other} failed: ${(err as Error).message}`))
+      }
+    })
     const keeper = keepConnected(peer, async () => [...config.peers, ...(await knownPeers(store.db))], {
       log: createLogger('peers'),
       onConnected: (address, peerId) => void rememberPeer(store.db, address, peerId, Date.now()).catch(() => undefined),
@@ -158,16 +185,20 @@ export async function startNode(config: Config, log: Logger = createLogger('node
         ),
       async stop() {
         clearInterval(resync)
+        for (const timer of pendingSyncs) clearTimeout(timer)
+        antiEntropy.stop()
         keeper.stop()
         gossip.stop()
         // Open event streams would hold close() forever.
         ;(server as import('node:http').Server).closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))
         await peer.stop()
+        await verifyPool.stop()
         await store.close()
       },
     }
   } catch (err) {
+    await verifyPool.stop()
     await store.close()
     throw err
   }

@@ -37,9 +37,23 @@ export interface AntiEntropy {
   onProgress(listener: (progress: SyncProgress) => void): () => void
   /** The latest progress of each (group, neighbour) pair: syncing, or how the last comparison ended. */
   status(): SyncProgress[]
+  /**
+   * Tells a neighbour this node's set of a group has changed (it just pulled posts the neighbour may lack),
+   * so the neighbour compares with it soon instead of at its next periodic comparison.
+   */
+  hint(peerId: string, group: GroupName): Promise<void>
+  /** Cancels pending work (hinted pulls). */
+  stop(): void
 }
 
-type Request = { op: 'days'; group: GroupName } | { op: 'ids'; group: GroupName; day: string } | { op: 'changes'; group: GroupName; ids: MessageId[] }
+type Request =
+  | { op: 'days'; group: GroupName }
+  | { op: 'ids'; group: GroupName; day: string }
+  | { op: 'changes'; group: GroupName; ids: MessageId[] }
+  | { op: 'hint'; group: GroupName }
+
+/** A hinted pull waits this long, so several hints about one group become one comparison. */
+const HINT_DELAY_MS = 500
 
 const utf8 = new TextEncoder()
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
@@ -49,6 +63,8 @@ export function createAntiEntropy(
   { timeoutMs = 120_000 }: { timeoutMs?: number } = {},
 ): AntiEntropy {
   const listeners = new Set<(p: SyncProgress) => void>()
+  // At most one pending hinted pull per (neighbour, group): a chatty neighbour cannot make us loop.
+  const hinted = new Map<string, NodeJS.Timeout>()
   const latest = new Map<string, SyncProgress>()
   const emit = (p: SyncProgress) => {
     latest.set(`${p.group} ${p.peer}`, p)
@@ -81,6 +97,19 @@ export function createAntiEntropy(
       }
       case 'changes': {
         for (const change of await changesOf(db, request.group, request.ids)) await stream.write(change)
+        await stream.write(new Uint8Array(0))
+        return
+      }
+      case 'hint': {
+        const key = `${request.group} ${from}`
+        if (!hinted.has(key)) {
+          const timer = setTimeout(() => {
+            hinted.delete(key)
+            void pull(from, request.group)
+          }, HINT_DELAY_MS)
+          timer.unref()
+          hinted.set(key, timer)
+        }
         await stream.write(new Uint8Array(0))
         return
       }
@@ -135,6 +164,9 @@ export function createAntiEntropy(
           const results = await ingest.ingestChanges(changes, { origin: 'sync', group })
           const bad = results.find((r) => r.status === 'rejected')
           if (bad?.status === 'rejected') throw new Error(`sent an invalid post (${bad.problem}): ${bad.reason}`)
+          // Valid posts are worth keeping, but a neighbour that answers with others than we asked for is broken.
+          const asked = new Set<string>(wanted)
+          if (results.some((r) => r.status !== 'rejected' && !asked.has(r.id))) throw new Error('sent posts it was not asked for')
           update({ postsStored: progress.postsStored + results.filter((r) => r.status === 'accepted').length })
         }
       }
@@ -172,6 +204,19 @@ export function createAntiEntropy(
       return () => listeners.delete(listener)
     },
     status: () => [...latest.values()],
+    async hint(peerId, group) {
+      const stream = await transport.open(peerId, SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      try {
+        await stream.write(Uint8Array.from([VERSION, ...utf8.encode(JSON.stringify({ op: 'hint', group }))]))
+        await stream.read()
+      } finally {
+        await stream.close().catch(() => undefined)
+      }
+    },
+    stop() {
+      for (const timer of hinted.values()) clearTimeout(timer)
+      hinted.clear()
+    },
   }
 }
 
@@ -210,7 +255,7 @@ function parseRequest(frame: Uint8Array): Request | undefined {
   }
   const { op, group, day, ids } = (value ?? {}) as Record<string, unknown>
   if (typeof group !== 'string' || !isGroupName(group)) return undefined
-  if (op === 'days') return { op, group }
+  if (op === 'days' || op === 'hint') return { op, group }
   if (op === 'ids' && typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day)) return { op, group, day }
   if (op === 'changes' && Array.isArray(ids) && ids.length <= MAX_IDS_PER_REQUEST && ids.every((id) => typeof id === 'string' && isMessageId(id))) {
     return { op, group, ids: ids as MessageId[] }

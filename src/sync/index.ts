@@ -9,6 +9,7 @@ export {
   type IngestOptions,
   type IngestOrigin,
   type IngestResult,
+  POOL_MIN_BATCH,
 } from './ingest.ts'
 export { createPoster, type NewPost, type OwnerIdentity, type Poster, type PosterComponents } from './posting.ts'
 export { importSeeds, readSeeds, type SeedContent } from './seeds.ts'
@@ -19,3 +20,4 @@ export { createGossip, groupTopic, type Gossip, type GossipInit, type GossipStat
 export { createGroupDirectory, GROUPS_PROTOCOL, GROUPS_TOPIC, type GroupDirectory, type GroupNetwork } from './group-directory.ts'
 export { type AntiEntropy, createAntiEntropy, SYNC_PROTOCOL, type SyncProgress } from './anti-entropy.ts'
 export { MirrorError, mirrorGroup, type MirrorComponents } from './mirror.ts'
+export { type CheckedChange, checkChange, createVerifyPool, defaultVerifyThreads, type VerifyPool } from './verify-pool.ts'

@@ -4,6 +4,7 @@ import { carriedGroups, recordArticles, storedIds, type ArticleToRecord, type Db
 import { readCanonicalChange, type CanonicalChange } from './canonical-change.ts'
 import { InvalidChangeError } from './errors.ts'
 import type { ShardDocuments, ShardEntry } from './shard-documents.ts'
+import { checkChange, type CheckedChange, type VerifyPool } from './verify-pool.ts'
 
 /** What became of one change handed to ingest. Expected outcomes are values; only storage failures throw. */
 export type IngestResult =
@@ -20,7 +21,12 @@ export interface IngestComponents {
   log: Logger
   /** ms since the epoch; tests pass a fixed clock. */
   now?: () => number
+  /** Worker threads that share the checks of large batches; without it every check runs on this thread. */
+  pool?: VerifyPool
 }
+
+/** Batches at least this large are checked on the pool's threads and this one together. */
+export const POOL_MIN_BATCH = 64
 
 /** Where a batch came from: gossip relays only what was posted here, and live pages want everything. */
 export type IngestOrigin = 'local' | 'seed' | 'gossip' | 'sync'
@@ -51,9 +57,11 @@ export interface Ingest {
 
 /**
  * The one way posts enter storage, for local posts and peers' alike (as INN's nnrpd hands posts to innd).
- * Cheap checks run first; the signature, the costly one, only for posts that are new and wanted.
+ * Cheap checks run first; the signature, the costly one, only for posts that are new and wanted. With a
+ * pool, a large batch is read and verified on all cores first (duplicates too: a thread cannot know), and
+ * the same decisions are then taken in the same order.
  */
-export function createIngest({ db, shards, log, now = Date.now }: IngestComponents): Ingest {
+export function createIngest({ db, shards, log, now = Date.now, pool }: IngestComponents): Ingest {
   const listeners = new Set<AcceptedListener>()
   let queue: Promise<unknown> = Promise.resolve()
 
@@ -63,11 +71,18 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
     const carried = await carriedGroups(db)
     const latest = now() + MAX_CLOCK_SKEW_MS
     const inBatch = new Set<string>()
+    // Large batches are read and verified on every core up front; the decisions below stay the same.
+    const checked = pool && changes.length >= POOL_MIN_BATCH ? await checkOnAllCores(pool, changes, log) : undefined
 
     changes.forEach((bytes, index) => {
       let read: CanonicalChange
+      const check = checked?.[index]
+      if (check && !check.ok) {
+        results[index] = { status: 'rejected', problem: check.problem, reason: check.reason }
+        return
+      }
       try {
-        read = readCanonicalChange(bytes)
+        read = check ? { article: check.article, change: bytes } : readCanonicalChange(bytes)
       } catch (err) {
         results[index] = rejection(err)
         return
@@ -98,11 +113,15 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
       db,
       candidates.map((c) => c.read.article.id),
     )
+    const signatureHolds = (index: number, article: SignedArticle) => {
+      const check = checked?.[index]
+      return check?.ok ? check.validSignature : hasValidSignature(article)
+    }
     const accepted: typeof candidates = []
     for (const candidate of candidates) {
       const { article } = candidate.read
       if (stored.has(article.id)) results[candidate.index] = { status: 'duplicate', id: article.id }
-      else if (!hasValidSignature(article)) {
+      else if (!signatureHolds(candidate.index, article)) {
         results[candidate.index] = { status: 'rejected', problem: 'bad-signature', reason: 'the signature does not match the article and its Author-Key' }
       } else accepted.push(candidate)
     }
@@ -147,6 +166,27 @@ export function createIngest({ db, shards, log, now = Date.now }: IngestComponen
       return () => listeners.delete(listener)
     },
   }
+}
+
+/**
+ * Splits a batch between the pool's threads and this one (each gets an equal share) and checks all parts
+ * at once. A failed worker costs only time: its share is checked here instead.
+ */
+async function checkOnAllCores(pool: VerifyPool, changes: readonly Uint8Array[], log: Logger): Promise<CheckedChange[]> {
+  const share = Math.ceil(changes.length / (pool.threads + 1))
+  const parts: Promise<CheckedChange[]>[] = []
+  for (let start = share; start < changes.length; start += share) {
+    const part = changes.slice(start, start + share)
+    parts.push(
+      pool.check(part).catch((err: Error) => {
+        log.warn(`${err.message}; checking on the main thread instead`)
+        return part.map(checkChange)
+      }),
+    )
+  }
+  // This thread's share, while the workers do theirs.
+  const mine = changes.slice(0, share).map(checkChange)
+  return [...mine, ...(await Promise.all(parts)).flat()]
 }
 
 function rejection(err: unknown): IngestResult {

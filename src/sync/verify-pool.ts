@@ -1,0 +1,180 @@
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { hasValidSignature, InvalidArticleError, type SignedArticle } from '../article/index.ts'
+import type { Logger } from '../logger.ts'
+import { readCanonicalChange } from './canonical-change.ts'
+import { InvalidChangeError } from './errors.ts'
+
+/**
+ * What reading one change from outside gives: the article and whether its signature holds, or why the change
+ * is refused. The signature is checked even when ingest will not need it (a duplicate), since a worker
+ * cannot know; ingest still decides in the same order as without workers.
+ */
+export type CheckedChange =
+  | { readonly ok: true; readonly article: SignedArticle; readonly validSignature: boolean }
+  | { readonly ok: false; readonly problem: string; readonly reason: string }
+
+/** The costly, pure part of ingesting a change (~0.3 ms of CPU): canonical read and signature check. */
+export function checkChange(change: Uint8Array): CheckedChange {
+  let article: SignedArticle
+  try {
+    article = readCanonicalChange(change).article
+  } catch (err) {
+    if (err instanceof InvalidArticleError || err instanceof InvalidChangeError) return { ok: false, problem: err.problem, reason: err.message }
+    throw err
+  }
+  return { ok: true, article, validSignature: hasValidSignature(article) }
+}
+
+/**
+ * Worker threads that run `checkChange`, so a large batch (a mirror, a sync) is checked on every core
+ * (DESIGN.md, "Back-fill and mirroring"). Optional: ingest without a pool checks on its own thread.
+ */
+export interface VerifyPool {
+  /** How many worker threads check changes (besides the caller's thread). */
+  readonly threads: number
+  /** Checks changes on one worker thread; the outcomes are in the same order. */
+  check(changes: readonly Uint8Array[]): Promise<CheckedChange[]>
+  stop(): Promise<void>
+}
+
+/** Sent to a worker: the changes packed into one transferred buffer (frames from the network are views of larger ones). */
+export interface CheckRequest {
+  readonly job: number
+  readonly packed: Uint8Array
+  readonly ends: Uint32Array
+}
+
+type Outcome = { ok: true; article: Omit<SignedArticle, 'bytes'>; validSignature: boolean } | { ok: false; problem: string; reason: string }
+
+/** The answer: outcomes without the article bytes, which come packed in one transferred buffer. */
+export type CheckResponse =
+  | { readonly job: number; readonly outcomes: Outcome[]; readonly packed: Uint8Array; readonly ends: Uint32Array }
+  | { readonly job: number; readonly error: string }
+
+/** Worker threads to start by default: one per core beyond the caller's own. */
+export function defaultVerifyThreads(): number {
+  return Math.max(1, availableParallelism() - 1)
+}
+
+/**
+ * Starts no thread until the first check, so a node that never gets a large batch pays nothing. A worker
+ * that fails is replaced on the next check; its pending checks are rejected.
+ */
+export function createVerifyPool({ threads = defaultVerifyThreads(), log }: { threads?: number; log: Logger }): VerifyPool {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`a verify pool needs at least one thread, not ${threads}`)
+  const workers: (PoolWorker | undefined)[] = new Array(threads)
+  let next = 0
+  let stopped = false
+
+  return {
+    threads,
+    async check(changes) {
+      if (stopped) throw new Error('the verify pool is stopped')
+      if (changes.length === 0) return []
+      const slot = next++ % threads
+      let worker = workers[slot]
+      if (!worker || worker.failed) {
+        worker = startWorker(log)
+        workers[slot] = worker
+      }
+      return worker.check(changes)
+    },
+    async stop() {
+      stopped = true
+      await Promise.all(workers.map((w) => w?.stop()))
+    },
+  }
+}
+
+interface PoolWorker {
+  readonly failed: boolean
+  check(changes: readonly Uint8Array[]): Promise<CheckedChange[]>
+  stop(): Promise<void>
+}
+
+function startWorker(log: Logger): PoolWorker {
+  // A small .mjs entry that loads the TypeScript worker (under vitest, tsx or plain Node alike).
+  const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url))
+  const pending = new Map<number, { resolve(outcomes: CheckedChange[]): void; reject(err: Error): void }>()
+  let job = 0
+  let failed = false
+  // Only a worker with checks in flight keeps the process alive.
+  worker.unref()
+  const fail = (err: Error) => {
+    failed = true
+    for (const p of pending.values()) p.reject(err)
+    pending.clear()
+  }
+  worker.on('message', (response: CheckResponse) => {
+    const waiting = pending.get(response.job)
+    pending.delete(response.job)
+    if (pending.size === 0) worker.unref()
+    if (!waiting) return
+    if ('error' in response) waiting.reject(new Error(`checking changes on a worker thread failed: ${response.error}`))
+    else waiting.resolve(unpackOutcomes(response))
+  })
+  worker.on('error', (err: Error) => {
+    log.error(`a verify worker failed: ${err.message}`)
+    fail(err)
+  })
+  worker.on('exit', (code) => fail(new Error(`a verify worker exited (code ${code})`)))
+  return {
+    get failed() {
+      return failed
+    },
+    check(changes) {
+      const { packed, ends } = pack(changes)
+      const request: CheckRequest = { job: job++, packed, ends }
+      return new Promise((resolve, reject) => {
+        pending.set(request.job, { resolve, reject })
+        worker.ref()
+        worker.postMessage(request, [packed.buffer as ArrayBuffer])
+      })
+    },
+    async stop() {
+      await worker.terminate()
+    },
+  }
+}
+
+/** Copies byte strings into one buffer: `ends[i]` is where the i-th ends. */
+export function pack(parts: readonly Uint8Array[]): { packed: Uint8Array; ends: Uint32Array } {
+  const ends = new Uint32Array(parts.length)
+  let total = 0
+  parts.forEach((part, i) => {
+    total += part.length
+    ends[i] = total
+  })
+  const packed = new Uint8Array(total)
+  for (const [i, part] of parts.entries()) packed.set(part, ends[i]! - part.length)
+  return { packed, ends }
+}
+
+export function unpack(packed: Uint8Array, ends: Uint32Array): Uint8Array[] {
+  return Array.from(ends, (end, i) => packed.subarray(i === 0 ? 0 : ends[i - 1]!, end))
+}
+
+function unpackOutcomes({ outcomes, packed, ends }: { outcomes: Outcome[]; packed: Uint8Array; ends: Uint32Array }): CheckedChange[] {
+  const bytes = unpack(packed, ends)
+  let k = 0
+  return outcomes.map((o) => (o.ok ? { ok: true, article: { ...o.article, bytes: bytes[k++]! }, validSignature: o.validSignature } : o))
+}
+
+/** The worker's side: checks the changes of one request and packs the answer (see verify-worker.ts). */
+export function answerCheck({ job, packed, ends }: CheckRequest): { response: CheckResponse; transfer: ArrayBuffer[] } {
+  try {
+    const articles: Uint8Array[] = []
+    const outcomes = unpack(packed, ends).map((change): Outcome => {
+      const checked = checkChange(change)
+      if (!checked.ok) return checked
+      const { bytes, ...article } = checked.article
+      articles.push(bytes)
+      return { ok: true, article, validSignature: checked.validSignature }
+    })
+    const out = pack(articles)
+    return { response: { job, outcomes, ...out }, transfer: [out.packed.buffer as ArrayBuffer] }
+  } catch (err) {
+    return { response: { job, error: err instanceof Error ? err.message : String(err) }, transfer: [] }
+  }
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { composeArticle, messageIdHex, parseGroupName, type MessageId, type SignedArticle } from '../../src/article/index.ts'
+import { dayDigests, idsOfDay } from '../../src/store/index.ts'
+import { xorInto } from '../../src/store/read-model.ts'
+import { canonicalChange } from '../../src/sync/index.ts'
+import { alice, mallory } from '../helpers/articles.ts'
+import { tempNode } from '../helpers/temp-store.ts'
+import { captureStderr, shardHeads } from '../network/support.ts'
+import { sortedIds, startServingNode, writeHistory, xorOfIds, type ServingNode } from './support.ts'
+
+/*
+ * Reconciliation finds exactly the symmetric difference: two nodes holding any overlapping sets of posts,
+ * after each pulls from the other, hold exactly the union, and each asked the other for exactly what it
+ * lacked, each post once. Real stores, real libp2p peers on 127.0.0.1, the real anti-entropy.
+ */
+
+const GROUPS = ['test.one', 'test.two'] as const
+const DAY_MS = 86_400_000
+let serial = 0
+
+/** A post `daysAgo` days before today (always in the past), optionally crossposted to both groups. */
+function post(daysAgo: number, second: number, crosspost: boolean): SignedArticle {
+  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS
+  serial++
+  return composeArticle(
+    {
+      newsgroups: crosspost ? GROUPS.map(parseGroupName) : [parseGroupName(GROUPS[serial % 2]!)],
+      subject: `Post ${serial}`,
+      from: 'Prop',
+      body: `Body of post ${serial}.`,
+      date: today - daysAgo * DAY_MS + second * 1000,
+    },
+    serial % 3 === 0 ? mallory : alice,
+  )
+}
+
+const postSpec = fc.record({ daysAgo: fc.integer({ min: 1, max: 8 }), second: fc.integer({ min: 0, max: 86_399 }), crosspost: fc.boolean() })
+/** Posts only A has, only B has, and both have: each node holds 0–60. */
+const sets = fc.record({
+  onlyA: fc.array(postSpec, { maxLength: 30 }),
+  onlyB: fc.array(postSpec, { maxLength: 30 }),
+  both: fc.array(postSpec, { maxLength: 30 }),
+})
+
+async function side(articles: readonly SignedArticle[]): Promise<ServingNode> {
+  const node = await startServingNode(await writeHistory([], { seeds: false, groups: [...GROUPS] }))
+  if (articles.length > 0) {
+    const results = await node.ingest.ingestChanges(articles.map(canonicalChange), { origin: 'sync' })
+    expect(results.every((r) => r.status === 'accepted')).toBe(true)
+  }
+  return node
+}
+
+async function allIds(node: ServingNode): Promise<string[]> {
+  return (await node.store.db.selectFrom('articles').select('id').execute()).map((r) => r.id)
+}
+
+describe('reconciling two nodes', () => {
+  it('leaves both with exactly the union, each having asked for exactly what it lacked', async () => {
+    const log = captureStderr({ quiet: (line) => line.includes('serving-') })
+    try {
+      await fc.assert(
+        fc.asyncProperty(sets, async ({ onlyA, onlyB, both }) => {
+          const make = (specs: typeof onlyA) => specs.map((s) => post(s.daysAgo, s.second, s.crosspost))
+          const [aOnly, bOnly, shared] = [make(onlyA), make(onlyB), make(both)]
+          const a = await side([...aOnly, ...shared])
+          const b = await side([...bOnly, ...shared])
+          try {
+            await a.peer.dial(b.address, { signal: AbortSignal.timeout(5000) })
+            let pulledByA = 0
+            let pulledByB = 0
+            for (const group of GROUPS) pulledByA += await a.antiEntropy.pull(b.peer.peerId, parseGroupName(group))
+            for (const group of GROUPS) pulledByB += await b.antiEntropy.pull(a.peer.peerId, parseGroupName(group))
+
+            const union = sortedIds([...aOnly, ...bOnly, ...shared].map((p) => p.id))
+            expect(sortedIds(await allIds(a))).toEqual(union)
+            expect(sortedIds(await allIds(b))).toEqual(union)
+            // B served A's requests and A served B's: each asked for its own lack, every post once.
+            expect(b.served.requests.flat().sort()).toEqual(sortedIds(bOnly.map((p) => p.id)))
+            expect(a.served.requests.flat().sort()).toEqual(sortedIds(aOnly.map((p) => p.id)))
+            expect([pulledByA, pulledByB]).toEqual([bOnly.length, aOnly.length])
+            // Same fingerprints on both, each equal to the XOR of the ids it covers; same shards and heads.
+            for (const group of GROUPS) {
+              const [da, db] = [await dayDigests(a.store.db, group), await dayDigests(b.store.db, group)]
+              expect(da.map((d) => [d.day, d.count, Buffer.from(d.xor).toString('hex')])).toEqual(
+                db.map((d) => [d.day, d.count, Buffer.from(d.xor).toString('hex')]),
+              )
+              for (const d of da) expect(Buffer.from(d.xor).equals(xorOfIds(await idsOfDay(a.store.db, group, d.day)))).toBe(true)
+            }
+            expect(await shardHeads(a)).toEqual(await shardHeads(b))
+          } finally {
+            for (const node of [a, b]) {
+              await node.stop()
+              await rm(node.dataDir, { recursive: true, force: true })
+            }
+          }
+        }),
+        { numRuns: 20 },
+      )
+    } finally {
+      log.restore()
+    }
+  }, 60_000)
+})
+
+describe('the day fingerprint', () => {
+  it('kept on insert equals the XOR of the stored ids, also when the id hashes are read as Buffer views at an offset', async () => {
+    const node = await tempNode({ groups: ['test.one'] })
+    try {
+      const articles = Array.from({ length: 40 }, (_, i) => post(1 + (i % 3), i * 60, false)).filter((p) => p.newsgroups[0] === 'test.one')
+      const results = await node.ingest.ingestChanges(articles.map(canonicalChange), { origin: 'sync' })
+      expect(results.every((r) => r.status === 'accepted')).toBe(true)
+      const digests = await dayDigests(node.store.db, 'test.one')
+      expect(digests.length).toBe(3)
+
+      for (const digest of digests) {
+        const ids = await idsOfDay(node.store.db, 'test.one', digest.day)
+        expect(digest.count).toBe(ids.length)
+        expect(Buffer.from(digest.xor).equals(xorOfIds(ids))).toBe(true)
+
+        // The hashes packed into one larger buffer at an odd offset, as frames off the network arrive, and
+        // read back as views of it: the fingerprint must come out the same, into an accumulator that is a
+        // view itself.
+        const offset = 5
+        const packed = Buffer.concat([randomBytes(offset), ...ids.map((id) => Buffer.from(messageIdHex(id as MessageId), 'hex')), randomBytes(3)])
+        const accBacking = Buffer.alloc(45)
+        const acc = Buffer.from(accBacking.buffer, accBacking.byteOffset + 9, 32)
+        const ignoringOffset = Buffer.alloc(32)
+        for (let i = 0; i < ids.length; i++) {
+          const view = Buffer.from(packed.buffer, packed.byteOffset + offset + 32 * i, 32)
+          expect(view.byteOffset).toBeGreaterThan(0)
+          xorInto(acc, view)
+          // What a reader that takes `view.buffer` without the offset would compute (a known pitfall).
+          xorInto(ignoringOffset, new Uint8Array(view.buffer, 32 * i, 32))
+        }
+        expect(acc.equals(Buffer.from(digest.xor))).toBe(true)
+        expect(ignoringOffset.equals(Buffer.from(digest.xor))).toBe(false)
+        expect(accBacking.subarray(0, 9).equals(Buffer.alloc(9))).toBe(true)
+        expect(accBacking.subarray(41).equals(Buffer.alloc(4))).toBe(true)
+      }
+    } finally {
+      await node.close()
+    }
+  })
+})

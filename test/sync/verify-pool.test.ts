@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decodeArticle, MAX_CLOCK_SKEW_MS, type SignedArticle } from '../../src/article/index.ts'
+import { createLogger } from '../../src/logger.ts'
+import { canonicalChange } from '../../src/sync/canonical-change.ts'
+import { createIngest, POOL_MIN_BATCH, type IngestResult } from '../../src/sync/ingest.ts'
+import { ShardDocuments } from '../../src/sync/shard-documents.ts'
+import { createVerifyPool, type VerifyPool } from '../../src/sync/verify-pool.ts'
+import { makeArticle } from '../helpers/articles.ts'
+import { openFileNode, snapshot, tempDir } from './file-node.ts'
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
+const now = () => NOW
+
+/** Same article, one byte of its text changed: canonical, but its signature no longer holds. */
+function forge(article: SignedArticle): SignedArticle {
+  return decodeArticle(new TextEncoder().encode(new TextDecoder().decode(article.bytes).replace('Hello', 'Jello')))
+}
+
+/** A large batch with one of every outcome among honest posts, in a fixed order. */
+function mixedBatch(): Uint8Array[] {
+  const honest = Array.from({ length: POOL_MIN_BATCH * 2 }, (_, i) => makeArticle({ subject: `Post ${i}`, body: `Hello number ${i}.` }))
+  const changes = honest.map(canonicalChange)
+  changes.splice(3, 0, canonicalChange(forge(honest[40]!))) // bad-signature
+  changes.splice(7, 0, Uint8Array.from([1, 2, 3])) // not a change
+  changes.splice(90, 0, canonicalChange(honest[5]!)) // duplicate within the batch
+  changes.splice(100, 0, canonicalChange(makeArticle({ group: 'test.none' }))) // ignored: not carried
+  changes.splice(110, 0, canonicalChange(makeArticle({ date: NOW + MAX_CLOCK_SKEW_MS + 60_000 }))) // bad-date
+  changes.push(canonicalChange(forge(makeArticle({ date: NOW + MAX_CLOCK_SKEW_MS + 60_000 })))) // bad-date wins over bad-signature
+  return changes
+}
+
+const outcome = (r: IngestResult) => (r.status === 'rejected' ? `${r.status}:${r.problem}` : `${r.status}:${r.id}`)
+
+let pool: VerifyPool
+beforeAll(() => {
+  pool = createVerifyPool({ threads: 2, log: createLogger('test') })
+})
+afterAll(async () => {
+  await pool.stop()
+})
+
+describe('checking large batches on worker threads', () => {
+  it('reads and verifies changes on a worker thread as the main thread does', async () => {
+    const good = makeArticle()
+    const checked = await pool.check([canonicalChange(good), canonicalChange(forge(good)), Uint8Array.from([9, 9])])
+    expect(checked[0]).toEqual({ ok: true, article: good, validSignature: true })
+    expect(checked[1]).toMatchObject({ ok: true, validSignature: false })
+    expect(checked[2]).toMatchObject({ ok: false, problem: expect.any(String) })
+  })
+
+  it('gives the same results and stores the same rows with a pool as without one', async () => {
+    const changes = mixedBatch()
+    expect(changes.length).toBeGreaterThanOrEqual(POOL_MIN_BATCH)
+    const dirs = [await tempDir(), await tempDir()]
+    const [plain, pooled] = await Promise.all(dirs.map((d) => openFileNode(d.file, { groups: ['test.one'], now })))
+    try {
+      const shares: number[] = []
+      const counted: VerifyPool = {
+        threads: pool.threads,
+        check(part) {
+          shares.push(part.length)
+          return pool.check(part)
+        },
+        stop: () => pool.stop(),
+      }
+      const withPool = createIngest({ db: pooled!.store.db, shards: new ShardDocuments(), log: createLogger('test'), now, pool: counted })
+      const expected = await plain!.ingest.ingestChanges(changes)
+      const actual = await withPool.ingestChanges(changes)
+      expect(actual.map(outcome)).toEqual(expected.map(outcome))
+      expect(actual.filter((r) => r.status === 'accepted')).toHaveLength(POOL_MIN_BATCH * 2)
+      const kinds = new Set(expected.map((r) => (r.status === 'rejected' ? r.problem : r.status)))
+      expect([...kinds].sort()).toEqual(['accepted', 'bad-date', 'bad-signature', 'duplicate', 'ignored', 'bad-change'].sort())
+      // Both worker threads took a share, and the main thread the rest.
+      expect(shares).toHaveLength(2)
+      expect(shares.reduce((a, b) => a + b, 0)).toBeLessThan(changes.length)
+      // The accepted articles handed back are the ones decoded on this thread, field for field.
+      expected.forEach((r, i) => {
+        if (r.status === 'accepted') expect(actual[i]).toEqual(r)
+      })
+      const [a, b] = [await snapshot(plain!.store.db), await snapshot(pooled!.store.db)]
+      // received_at and the like come from the same fixed clock, so every row matches.
+      expect(b).toEqual(a)
+    } finally {
+      await Promise.all([plain!.close(), pooled!.close()])
+      await Promise.all(dirs.map((d) => d.remove()))
+    }
+  })
+
+  it('refuses checks after it is stopped', async () => {
+    const stopped = createVerifyPool({ threads: 1, log: createLogger('test') })
+    await stopped.stop()
+    await expect(stopped.check([canonicalChange(makeArticle())])).rejects.toThrow(/stopped/)
+  })
+})
