@@ -149,18 +149,33 @@ export function createAntiEntropy(
       // Until a day's ids are in, the difference of the counts is the best guess of what it lacks.
       const guess = (d: { day: string; count: number }) => Math.max(0, d.count - (mine.get(d.day)?.count ?? 0))
       update({ daysToCheck: differing.length, postsWanted: differing.reduce((sum, d) => sum + guess(d), 0) })
-      for (const day of differing) {
-        const theirIds = await once(peerId, { op: 'ids', group, day: day.day }, signal, parseIds)
-        const have = new Set(await idsOfDay(db, group, day.day))
-        const missing = theirIds.filter((id) => !have.has(id))
-        update({
-          daysChecked: progress.daysChecked + 1,
-          postsWanted: progress.postsWanted - guess(day) + missing.length,
-          state: missing.length > 0 ? 'fetching' : progress.state,
-        })
-        for (let i = 0; i < missing.length; i += MAX_IDS_PER_REQUEST) {
-          const wanted = missing.slice(i, i + MAX_IDS_PER_REQUEST)
-          const changes = await fetchChanges(peerId, group, wanted, signal)
+      // The network side: ids of each differing day, then the missing posts in batches.
+      async function* batches(): AsyncGenerator<{ wanted: MessageId[]; changes: Uint8Array[] }> {
+        for (const day of differing) {
+          const theirIds = await once(peerId, { op: 'ids', group, day: day.day }, signal, parseIds)
+          const have = new Set(await idsOfDay(db, group, day.day))
+          const missing = theirIds.filter((id) => !have.has(id))
+          update({
+            daysChecked: progress.daysChecked + 1,
+            postsWanted: progress.postsWanted - guess(day) + missing.length,
+            state: missing.length > 0 ? 'fetching' : progress.state,
+          })
+          for (let i = 0; i < missing.length; i += MAX_IDS_PER_REQUEST) {
+            const wanted = missing.slice(i, i + MAX_IDS_PER_REQUEST)
+            yield { wanted, changes: await fetchChanges(peerId, group, wanted, signal) }
+          }
+        }
+      }
+      // Pipelined: the next batch is fetched while this one is verified and stored.
+      const source = batches()
+      let next = source.next()
+      try {
+        for (;;) {
+          const item = await next
+          if (item.done) break
+          next = source.next()
+          next.catch(() => undefined)
+          const { wanted, changes } = item.value
           const results = await ingest.ingestChanges(changes, { origin: 'sync', group })
           const bad = results.find((r) => r.status === 'rejected')
           if (bad?.status === 'rejected') throw new Error(`sent an invalid post (${bad.problem}): ${bad.reason}`)
@@ -169,6 +184,9 @@ export function createAntiEntropy(
           if (results.some((r) => r.status !== 'rejected' && !asked.has(r.id))) throw new Error('sent posts it was not asked for')
           update({ postsStored: progress.postsStored + results.filter((r) => r.status === 'accepted').length })
         }
+      } finally {
+        await next.catch(() => undefined)
+        await source.return(undefined)
       }
       update({ state: 'done', finishedAt: Date.now() })
       if (progress.postsStored > 0) log.info(`synced ${progress.postsStored} posts of ${group} from ${peerId} in ${Date.now() - startedAt} ms`)

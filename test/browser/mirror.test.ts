@@ -64,9 +64,13 @@ describe('mirroring a group in the browser', () => {
       const deadline = Date.now() + 60_000
       let done = false
       while (!done && Date.now() < deadline) {
-        const bar = page.locator('#sync-status progress')
-        if ((await bar.count()) > 0) seen.add((await bar.first().getAttribute('value')) ?? '')
-        done = (await page.locator('#sync-status progress').count()) === 0 && (await page.locator('ul.threads li.thread').count()) > 0
+        // Read in one step in the page: the bar is swapped every second, so a locator could outlive it.
+        const state = await page.evaluate(() => ({
+          value: document.querySelector('#sync-status progress')?.getAttribute('value') ?? null,
+          threads: document.querySelectorAll('ul.threads li.thread').length,
+        }))
+        if (state.value !== null) seen.add(state.value)
+        done = state.value === null && state.threads > 0
         await page.waitForTimeout(100)
       }
       expect(done).toBe(true)
