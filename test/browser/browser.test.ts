@@ -1,21 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser.ts'
 import { startTestNode } from '../helpers/web.ts'
 
 /**
  * What a person sees in a real browser: the pages work without JavaScript, and with it htmx 4 (under the
  * nonce CSP, through hx-csp) swaps replies, errors and further pages in place without reloading.
  */
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 
 /** A seeded group and thread whose tree is several levels deep (seeds/threads.json). */
 const GROUP = 'p2p.general'
@@ -30,7 +21,7 @@ let browser: Browser
 let node: Node
 
 beforeAll(async () => {
-  ;[browser, node] = await Promise.all([chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }), startTestNode()])
+  ;[browser, node] = await Promise.all([launchChromium(), startTestNode()])
   // Fill a group past the default page size of 30 through the JSON API, as a script would.
   for (let i = 0; i < EXTRA_THREADS; i++) {
     const res = await fetch(`${node.url}/api/groups/${PAGED_GROUP}/articles`, {

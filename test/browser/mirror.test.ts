@@ -1,17 +1,9 @@
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium } from '../helpers/browser.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removePeer, startPeer, type TestPeer } from '../helpers/network.ts'
 import { makeHistory, writeHistory } from '../mirror/support.ts'
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 const GROUP = 'misc.test'
 
 let browser: Browser
@@ -19,7 +11,7 @@ let source: TestPeer
 let fresh: TestPeer
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  browser = await launchChromium()
   // A neighbour with a long history of the group: 6,000 posts over 30 days.
   source = await startPeer({
     dataDir: await writeHistory(

@@ -1,21 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser.ts'
 import { apiPost, removePeer, startPeer, type TestPeer } from '../helpers/network.ts'
 
 /**
  * Live pages across the network: a reader's open page on one node shows what was posted on another node,
  * pushed by Server-Sent Events, without reloading.
  */
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 
 const GROUP = 'p2p.general'
 const THREAD_SUBJECT = 'Welcome! Introduce yourself here'
@@ -25,7 +16,7 @@ let a: TestPeer
 let b: TestPeer
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  browser = await launchChromium()
   a = await startPeer()
   b = await startPeer({ peers: [a.address] })
   // Meshes form on gossipsub heartbeats (1 s).
