@@ -122,27 +122,31 @@ async function recordThreads(db: Db, items: readonly ArticleToRecord[]): Promise
       }
     }
   }
-  for (const { hasRoot, ...row } of deltas.values()) {
-    // A reply can arrive before its thread's root. Until the root comes, the thread shows the earliest
-    // reply's subject and author; the root then takes its place.
-    await db
-      .insertInto('threads')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['group_name', 'root_id']).doUpdateSet((eb) => ({
-          post_count: sql`threads.post_count + excluded.post_count`,
-          last_post_at: sql`max(threads.last_post_at, excluded.last_post_at)`,
-          ...(hasRoot
-            ? {
-                subject: eb.ref('excluded.subject'),
-                author_key: eb.ref('excluded.author_key'),
-                from_name: eb.ref('excluded.from_name'),
-                started_at: eb.ref('excluded.started_at'),
-              }
-            : { started_at: sql`min(threads.started_at, excluded.started_at)` }),
-        })),
-      )
-      .execute()
+  // A reply can arrive before its thread's root. Until the root comes, the thread shows the earliest
+  // reply's subject and author; the root then takes its place. One statement for each kind, per 500 threads.
+  const all = [...deltas.values()]
+  for (const hasRoot of [true, false]) {
+    const rows = all.filter((d) => d.hasRoot === hasRoot).map(({ hasRoot: _, ...row }) => row)
+    for (const chunk of chunks(rows, ROWS_PER_INSERT)) {
+      await db
+        .insertInto('threads')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['group_name', 'root_id']).doUpdateSet((eb) => ({
+            post_count: sql`threads.post_count + excluded.post_count`,
+            last_post_at: sql`max(threads.last_post_at, excluded.last_post_at)`,
+            ...(hasRoot
+              ? {
+                  subject: eb.ref('excluded.subject'),
+                  author_key: eb.ref('excluded.author_key'),
+                  from_name: eb.ref('excluded.from_name'),
+                  started_at: eb.ref('excluded.started_at'),
+                }
+              : { started_at: sql`min(threads.started_at, excluded.started_at)` }),
+          })),
+        )
+        .execute()
+    }
   }
 }
 
@@ -177,11 +181,11 @@ async function recordAuthors(db: Db, items: readonly ArticleToRecord[]): Promise
     delta.first_post_at = Math.min(delta.first_post_at, article.date)
     if (article.date >= delta.last_post_at) Object.assign(delta, { last_post_at: article.date, from_name: article.from })
   }
-  for (const row of deltas.values()) {
+  for (const rows of chunks([...deltas.values()], ROWS_PER_INSERT)) {
     // The name shown for a key is the one on its newest post.
     await db
       .insertInto('authors')
-      .values(row)
+      .values(rows)
       .onConflict((oc) =>
         oc.column('key').doUpdateSet({
           post_count: sql`authors.post_count + excluded.post_count`,
