@@ -72,7 +72,10 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
     const latest = now() + MAX_CLOCK_SKEW_MS
     const inBatch = new Set<string>()
     // Large batches are read and verified on every core up front; the decisions below stay the same.
-    const checked = pool && changes.length >= POOL_MIN_BATCH ? await checkOnAllCores(pool, changes, log) : undefined
+    // Bulk work (sync, seeds, bench) goes to the pool. Gossip does not: its batches are small and
+    // latency-bound, and a flood of garbage from a hostile peer must not make this node start threads.
+    const useThePool = pool !== undefined && origin !== 'gossip' && changes.length >= POOL_MIN_BATCH
+    const checked = useThePool ? await checkOnAllCores(pool, changes, log) : undefined
 
     changes.forEach((bytes, index) => {
       let read: CanonicalChange

@@ -143,10 +143,11 @@ describe('a mirror killed at random moments', () => {
       if (i > 0) expect(s.after.size).toBeGreaterThan(s.before.size)
       // Nothing the node held when it started was asked for again.
       expect(s.requested.filter((id) => s.before.has(id))).toEqual([])
-      // Every post A sent was stored, except at most the one answer in flight when the node died.
+      // Every post A sent was stored, except what was in flight when the node died: the mirror fetches the
+      // next answer while it stores one, so at most two answers.
       const stored = s.after.size - s.before.size
       expect(s.frames).toBeGreaterThanOrEqual(stored)
-      expect(s.frames - stored).toBeLessThanOrEqual(s.killedAt === undefined ? 0 : MAX_IDS_PER_REQUEST)
+      expect(s.frames - stored).toBeLessThanOrEqual(s.killedAt === undefined ? 0 : 2 * MAX_IDS_PER_REQUEST)
     }
 
     // At the end B holds exactly A's posts, of the group and of the node.
