@@ -110,6 +110,23 @@ function randomGraph(n: number, degree: number, random: () => number): [number, 
   return edges
 }
 
+/** How many hops the farthest node is from `from`. */
+function farthest(n: number, edges: readonly [number, number][], from: number): number {
+  const hops = new Array<number>(n).fill(-1)
+  hops[from] = 0
+  const queue = [from]
+  for (const node of queue) {
+    for (const [a, b] of edges) {
+      const next = a === node ? b : b === node ? a : -1
+      if (next >= 0 && hops[next] === -1) {
+        hops[next] = hops[node]! + 1
+        queue.push(next)
+      }
+    }
+  }
+  return Math.max(...hops)
+}
+
 // ---- the workers ----------------------------------------------------------------------------------------
 
 type ReportOf<K extends Report['type']> = Extract<Report, { type: K }>
@@ -456,7 +473,10 @@ for (const nodes of NODES) {
     for (let run = 0; run < RUNS; run++) {
       const edges = randomGraph(nodes, DEGREE, rng(SEED * 1_000_003 + nodes * 1009 + run))
       links = edges.length
-      console.log(`\n${nodes} nodes, ${edges.length} links (degree ≈ ${DEGREE}), ${POSTS} posts at ${rate}/s, run ${run + 1}/${RUNS}`)
+      console.log(
+        `\n${nodes} nodes, ${edges.length} links (degree ≈ ${DEGREE}; the farthest node is ${farthest(nodes, edges, 0)} hops from the ` +
+          `publisher), ${POSTS} posts at ${rate}/s, run ${run + 1}/${RUNS}`,
+      )
       // Alternate which mode goes first, so neither always runs on a warmer (or more tired) machine.
       const order = run % 2 === 0 ? MODES : [...MODES].reverse()
       for (const mode of order) {
