@@ -63,7 +63,7 @@ export interface NodeTimings {
 /** The composition root: builds every part from the config, starts them, and stops them in reverse order. */
 export async function startNode(config: Config, log: Logger = createLogger('node'), timings: NodeTimings = {}): Promise<RunningNode> {
   await prepareDataDir(config.dataDir)
-  const store = await openStore(join(config.dataDir, 'node.sqlite'))
+  const store = await openStore(join(config.dataDir, 'node.sqlite'), { warn: (message) => log.warn(message) })
   // Checks large batches (mirroring, sync) on the other cores; its threads start with the first such batch.
   const verifyPool = createVerifyPool({ log: createLogger('verify') })
   try {

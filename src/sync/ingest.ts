@@ -1,6 +1,6 @@
 import { hasValidSignature, InvalidArticleError, MAX_CLOCK_SKEW_MS, type GroupName, type MessageId, type SignedArticle } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
-import { carriedGroups, recordArticles, storedIds, type ArticleToRecord, type Db } from '../store/index.ts'
+import { carriedGroups, recordArticles, storedIds, transactionWith, type ArticleToRecord, type Db } from '../store/index.ts'
 import { readCanonicalChange, type CanonicalChange } from './canonical-change.ts'
 import { InvalidChangeError } from './errors.ts'
 import type { ShardDocuments, ShardEntry } from './shard-documents.ts'
@@ -135,7 +135,10 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
         groups.map((group) => ({ id: read.article.id, group, date: read.article.date, change: read.change })),
       )
       const records: ArticleToRecord[] = accepted.map(({ read, groups }) => ({ article: read.article, groups, receivedAt }))
-      await db.transaction().execute(async (trx) => {
+      // What was posted here must survive a power cut before the person is told it is posted; a peer's posts
+      // are also on the peer, and anti-entropy fetches them again if a power cut took the last commits.
+      const durability = origin === 'local' || origin === 'seed' ? 'power-loss' : 'process-crash'
+      await transactionWith(db, durability, async (trx) => {
         await shards.add(trx, entries)
         await recordArticles(trx, records)
       })
