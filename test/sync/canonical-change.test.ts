@@ -13,6 +13,7 @@ import {
   type SignedArticle,
 } from '../../src/article/index.ts'
 import { canonicalChange, MAX_CHANGE_BYTES, readCanonicalChange } from '../../src/sync/canonical-change.ts'
+import { MAX_ARTICLE_BYTES } from '../../src/article/index.ts'
 import { InvalidChangeError } from '../../src/sync/errors.ts'
 import { articleFields, authorKey } from '../article/arbitraries.ts'
 import { makeArticle } from '../helpers/articles.ts'
@@ -71,6 +72,34 @@ describe('the canonical change', () => {
       }),
       { numRuns: 200 },
     )
+  })
+
+  it('is the same bytes as Automerge.change makes at every boundary of the length encodings, up to the largest article', () => {
+    const overhead = makeArticle({ body: 'y' }).bytes.length - 1
+    // A body of `n` bytes (n ≥ 1): lines of 79 characters and a newline, then the rest.
+    const body = (n: number) => `${'y'.repeat(79)}\n`.repeat(Math.floor((n - 1) / 80)) + 'y'.repeat(n - 80 * Math.floor((n - 1) / 80))
+    // (An article is never under 128 bytes: its headers alone are longer.)
+    const lengths = [1023, 1024, 1025, 16383, 16384, 16385, MAX_ARTICLE_BYTES - 1, MAX_ARTICLE_BYTES]
+    const seen = new Set<number>()
+    for (const length of lengths) {
+      for (let n = length - overhead - 3; n <= length - overhead + 3; n++) {
+        let sized: SignedArticle
+        try {
+          sized = makeArticle({ body: body(Math.max(1, n)) })
+        } catch {
+          continue // past the size limit
+        }
+        const doc = Automerge.change(Automerge.init<Shard>({ actor: messageIdHex(sized.id).slice(0, 32) }), { time: 0 }, (d) => {
+          d[sized.id] = sized.bytes
+        })
+        const change = Automerge.getLastLocalChange(doc)!
+        Automerge.free(doc)
+        expect(Buffer.from(canonicalChange(sized)).toString('hex')).toBe(Buffer.from(change).toString('hex'))
+        seen.add(sized.bytes.length)
+      }
+    }
+    // Every boundary was met exactly (the largest article is the limit itself).
+    for (const length of lengths) expect(seen.has(length)).toBe(true)
   })
 
   it('has the documented shape: actor from the Message-ID, seq 1, time 0, no message, no deps, one put', () => {
