@@ -109,7 +109,9 @@ function runCli(
   pid: () => number | undefined
   kill: () => void
 } {
-  const node = [process.execPath, '--import', TSX, CLI, ...args]
+  // BENCH_PROF=<dir>: each node process writes a CPU profile there.
+  const profile = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
+  const node = [process.execPath, ...profile, '--import', TSX, CLI, ...args]
   const [cmd, ...rest] = timed && HAVE_TIME ? ['/usr/bin/time', '-v', ...node] : node
   const t0 = performance.now()
   const child = spawn(cmd!, rest, { cwd: ROOT, env: quiet, stdio: ['ignore', 'pipe', 'pipe'] })

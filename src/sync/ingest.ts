@@ -25,7 +25,7 @@ export interface IngestComponents {
   pool?: VerifyPool
 }
 
-/** Batches at least this large are checked on the pool's threads and this one together. */
+/** Batches at least this large are checked on the pool's threads. */
 export const POOL_MIN_BATCH = 64
 
 /** Where a batch came from: gossip relays only what was posted here, and live pages want everything. */
@@ -65,17 +65,13 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
   const listeners = new Set<AcceptedListener>()
   let queue: Promise<unknown> = Promise.resolve()
 
-  async function run(changes: readonly Uint8Array[], { origin = 'local', group }: IngestOptions): Promise<IngestResult[]> {
+  async function run(changes: readonly Uint8Array[], { origin = 'local', group }: IngestOptions, checking?: Promise<CheckedChange[]>): Promise<IngestResult[]> {
     const results: IngestResult[] = new Array(changes.length)
     const candidates: { index: number; read: CanonicalChange; groups: GroupName[] }[] = []
     const carried = await carriedGroups(db)
     const latest = now() + MAX_CLOCK_SKEW_MS
     const inBatch = new Set<string>()
-    // Large batches are read and verified on every core up front; the decisions below stay the same.
-    // Bulk work (sync, seeds, bench) goes to the pool. Gossip does not: its batches are small and
-    // latency-bound, and a flood of garbage from a hostile peer must not make this node start threads.
-    const useThePool = pool !== undefined && origin !== 'gossip' && changes.length >= POOL_MIN_BATCH
-    const checked = useThePool ? await checkOnAllCores(pool, changes, log) : undefined
+    const checked = await checking
 
     changes.forEach((bytes, index) => {
       let read: CanonicalChange
@@ -163,10 +159,17 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
 
   return {
     ingestChanges(changes, options = {}) {
+      // Large batches are read and verified on the pool's threads, starting now: while the batch before this one is
+      // still being stored. The decisions (duplicates, order) are taken later, one batch at a time, the same as
+      // without a pool. Bulk work (sync, seeds, bench) goes to the pool; gossip does not: its batches are small
+      // and latency-bound, and a flood of garbage from a hostile peer must not make this node start threads.
+      const useThePool = pool !== undefined && options.origin !== 'gossip' && changes.length >= POOL_MIN_BATCH
+      const checking = useThePool ? checkOnWorkers(pool, changes, log) : undefined
+      checking?.catch(() => undefined)
       // Each batch starts on a fresh turn of the event loop. Its queries run synchronously (better-sqlite3), so
       // without that a backlog of batches held off sockets and timers until all of it was stored: 16 s for a
       // publisher 200 local posts behind in bench/propagation.ts, and libp2p's ping dropped its connections.
-      const result = queue.then(nextTurn).then(() => run(changes, options))
+      const result = queue.then(nextTurn).then(() => run(changes, options, checking))
       queue = result.catch(() => undefined)
       return result
     },
@@ -178,13 +181,14 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
 }
 
 /**
- * Splits a batch between the pool's threads and this one (each gets an equal share) and checks all parts
- * at once. A failed worker costs only time: its share is checked here instead.
+ * Splits a batch evenly between the pool's threads and checks all parts at once. This thread checks none: it
+ * has the network and the commits to do meanwhile, and the pool has a thread per core. A failed worker costs
+ * only time: its share is checked here instead.
  */
-async function checkOnAllCores(pool: VerifyPool, changes: readonly Uint8Array[], log: Logger): Promise<CheckedChange[]> {
-  const share = Math.ceil(changes.length / (pool.threads + 1))
+async function checkOnWorkers(pool: VerifyPool, changes: readonly Uint8Array[], log: Logger): Promise<CheckedChange[]> {
+  const share = Math.ceil(changes.length / pool.threads)
   const parts: Promise<CheckedChange[]>[] = []
-  for (let start = share; start < changes.length; start += share) {
+  for (let start = 0; start < changes.length; start += share) {
     const part = changes.slice(start, start + share)
     parts.push(
       pool.check(part).catch((err: Error) => {
@@ -193,9 +197,7 @@ async function checkOnAllCores(pool: VerifyPool, changes: readonly Uint8Array[],
       }),
     )
   }
-  // This thread's share, while the workers do theirs.
-  const mine = changes.slice(0, share).map(checkChange)
-  return [...mine, ...(await Promise.all(parts)).flat()]
+  return (await Promise.all(parts)).flat()
 }
 
 /** Resolves after the event loop has had a turn (pending I/O and timers first). */

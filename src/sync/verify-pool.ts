@@ -52,9 +52,12 @@ export type CheckResponse =
   | { readonly job: number; readonly outcomes: Outcome[]; readonly packed: Uint8Array; readonly ends: Uint32Array }
   | { readonly job: number; readonly error: string }
 
-/** Worker threads to start by default: one per core beyond the caller's own. */
+/**
+ * Worker threads to start by default: one per core. The caller's thread checks nothing while a pool is busy
+ * (it receives and commits), so the pool gets every core; idle threads cost nothing.
+ */
 export function defaultVerifyThreads(): number {
-  return Math.max(1, availableParallelism() - 1)
+  return Math.max(1, availableParallelism())
 }
 
 /**

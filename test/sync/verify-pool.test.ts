@@ -70,9 +70,10 @@ describe('checking large batches on worker threads', () => {
       expect(actual.filter((r) => r.status === 'accepted')).toHaveLength(POOL_MIN_BATCH * 2)
       const kinds = new Set(expected.map((r) => (r.status === 'rejected' ? r.problem : r.status)))
       expect([...kinds].sort()).toEqual(['accepted', 'bad-date', 'bad-signature', 'duplicate', 'ignored', 'bad-change'].sort())
-      // Both worker threads took a share, and the main thread the rest.
+      // Both worker threads took an equal share of the whole batch; the main thread checked none.
       expect(shares).toHaveLength(2)
-      expect(shares.reduce((a, b) => a + b, 0)).toBeLessThan(changes.length)
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(changes.length)
+      expect(Math.abs(shares[0]! - shares[1]!)).toBeLessThanOrEqual(1)
       // The accepted articles handed back are the ones decoded on this thread, field for field.
       expected.forEach((r, i) => {
         if (r.status === 'accepted') expect(actual[i]).toEqual(r)
@@ -83,6 +84,42 @@ describe('checking large batches on worker threads', () => {
     } finally {
       await Promise.all([plain!.close(), pooled!.close()])
       await Promise.all(dirs.map((d) => d.remove()))
+    }
+  })
+
+  it('decides batches handed in together in order, while their checks run at once', async () => {
+    const dir = await tempDir()
+    const node = await openFileNode(dir.file, { groups: ['test.one'], now })
+    try {
+      const inFlight: number[] = []
+      let running = 0
+      const watched: VerifyPool = {
+        threads: pool.threads,
+        async check(part) {
+          inFlight.push(++running)
+          try {
+            return await pool.check(part)
+          } finally {
+            running--
+          }
+        },
+        stop: () => pool.stop(),
+      }
+      const ingest = createIngest({ db: node!.store.db, shards: new ShardDocuments(), log: createLogger('test'), now, pool: watched })
+      const first = Array.from({ length: POOL_MIN_BATCH }, (_, i) => canonicalChange(makeArticle({ body: `first ${i}`, date: now() - 1000 })))
+      // The second batch repeats half of the first: only the first batch may store them.
+      const second = [
+        ...first.slice(0, POOL_MIN_BATCH / 2),
+        ...Array.from({ length: POOL_MIN_BATCH / 2 }, (_, i) => canonicalChange(makeArticle({ body: `second ${i}`, date: now() - 1000 }))),
+      ]
+      const [a, b] = await Promise.all([ingest.ingestChanges(first, { origin: 'sync' }), ingest.ingestChanges(second, { origin: 'sync' })])
+      expect(a.every((r) => r.status === 'accepted')).toBe(true)
+      expect(b.map((r) => r.status)).toEqual([...Array(POOL_MIN_BATCH / 2).fill('duplicate'), ...Array(POOL_MIN_BATCH / 2).fill('accepted')])
+      // The second batch's checks started before the first batch's had finished.
+      expect(Math.max(...inFlight)).toBeGreaterThan(pool.threads)
+    } finally {
+      await node!.close()
+      await dir.remove()
     }
   })
 
