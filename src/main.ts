@@ -54,10 +54,18 @@ const SEEDS_SETTING = 'seeds_imported'
 const DISPLAY_NAME_SETTING = 'display_name'
 const DEFAULT_DISPLAY_NAME = 'Anonymous'
 
-/** Timings a caller may shorten (tests watch the periodic anti-entropy without waiting five minutes). */
+/**
+ * Timings a caller may shorten (tests watch the periodic anti-entropy without waiting five minutes), and hooks
+ * only tests set; neither the CLI nor the config file reaches them.
+ */
 export interface NodeTimings {
   /** How often each neighbour's groups are compared again, in ms; the spread is a fifth of it, at most a minute. */
   readonly resyncIntervalMs?: number
+  /**
+   * TEST HOOK, not a feature: decides, for each group message that reaches this node by gossip, whether it is
+   * lost on the wire (true: Ignored, not stored, not relayed). See GossipInit.testOnlyDropDelivery.
+   */
+  readonly testOnlyDropGossipDelivery?: (data: Uint8Array) => boolean
 }
 
 /** The composition root: builds every part from the config, starts them, and stops them in reverse order. */
@@ -92,7 +100,10 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       maxMessageBytes: MAX_CHANGE_BYTES,
       log: createLogger('peer'),
     })
-    const gossip = createGossip({ transport: peer, ingest, log: createLogger('gossip') })
+    const gossip = createGossip(
+      { transport: peer, ingest, log: createLogger('gossip') },
+      timings.testOnlyDropGossipDelivery ? { testOnlyDropDelivery: timings.testOnlyDropGossipDelivery } : {},
+    )
     const antiEntropy = createAntiEntropy({ transport: peer, db: store.db, ingest, log: createLogger('sync') })
     await antiEntropy.serve()
     const directory = createGroupDirectory({

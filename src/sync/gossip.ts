@@ -24,6 +24,12 @@ export interface GossipInit {
    */
   batchWindowMs?: number
   maxBatch?: number
+  /**
+   * TEST HOOK, not a feature: called with each message that reaches this node's validator; when it returns true
+   * the message is treated as lost on the wire (Ignore, never Reject, so no relay is penalised; not stored, not
+   * relayed), so tests can show anti-entropy repairing what gossip lost. Absent in production.
+   */
+  testOnlyDropDelivery?: (data: Uint8Array) => boolean
 }
 
 export interface GossipStats {
@@ -50,7 +56,7 @@ export interface Gossip {
  */
 export function createGossip(
   { transport, ingest, log }: { transport: GossipTransport; ingest: Ingest; log: Logger },
-  { batchWindowMs = 0, maxBatch = 64 }: GossipInit = {},
+  { batchWindowMs = 0, maxBatch = 64, testOnlyDropDelivery }: GossipInit = {},
 ): Gossip {
   const groups = new Set<GroupName>()
   const stats: GossipStats = { accepted: 0, duplicates: 0, ignored: 0, rejected: 0 }
@@ -85,6 +91,8 @@ export function createGossip(
 
   function validator(group: GroupName) {
     return async (data: Uint8Array, from: string): Promise<'accept' | 'ignore' | 'reject'> => {
+      // A lost message is never seen: it counts in no statistic and reaches neither the checks nor ingest.
+      if (testOnlyDropDelivery?.(data)) return 'ignore'
       if (data.length > MAX_CHANGE_BYTES) {
         stats.rejected++
         log.debug(`rejected a message from ${from} in ${group}: ${data.length} bytes is over the limit`)

@@ -246,12 +246,24 @@ export async function startServingNode(dataDir: string): Promise<ServingNode> {
 
 /**
  * A whole node as `startPeer` (test/helpers/network.ts) makes it, whose periodic anti-entropy runs every
- * `resyncIntervalMs` instead of every five minutes.
+ * `resyncIntervalMs` instead of every five minutes, optionally losing the gossip deliveries `dropGossipDelivery`
+ * picks (startNode's test hook).
  */
-export async function startResyncingPeer({ peers = [], resyncIntervalMs }: { peers?: string[]; resyncIntervalMs: number }): Promise<TestPeer> {
+export async function startResyncingPeer({
+  peers = [],
+  resyncIntervalMs,
+  dropGossipDelivery,
+}: {
+  peers?: string[]
+  resyncIntervalMs: number
+  dropGossipDelivery?: (data: Uint8Array) => boolean
+}): Promise<TestPeer> {
   const dir = await mkdtemp(join(tmpdir(), 'usenet-peer-'))
   const args = ['--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, ...peers.flatMap((p) => ['--peer', p])]
-  const node = await startNode(loadConfig(args), createLogger('test-peer'), { resyncIntervalMs })
+  const node = await startNode(loadConfig(args), createLogger('test-peer'), {
+    resyncIntervalMs,
+    ...(dropGossipDelivery ? { testOnlyDropGossipDelivery: dropGossipDelivery } : {}),
+  })
   const address = node.multiaddrs.find((a) => a.includes('/tcp/'))!
   return { ...node, dataDir: dir, address: address.includes('/p2p/') ? address : `${address}/p2p/${node.peerId}` }
 }
