@@ -25,14 +25,11 @@ export async function recordDigests(db: Db, items: readonly ArticleToRecord[]): 
     const hash = Buffer.from(messageIdHex(article.id), 'hex')
     const day = utcDay(article.date)
     for (const group of groups) {
-      let days = byGroup.get(group)
-      if (!days) byGroup.set(group, (days = new Map()))
-      let entry = days.get(day)
-      if (!entry) days.set(day, (entry = { day: { count: 0, xor: Buffer.alloc(32) }, buckets: new Map() }))
+      const days = getOrAdd(byGroup, group, () => new Map())
+      const entry = getOrAdd(days, day, () => ({ day: { count: 0, xor: Buffer.alloc(32) }, buckets: new Map<number, Delta>() }))
       entry.day.count += 1
       xorInto(entry.day.xor, hash)
-      let bucket = entry.buckets.get(hash[0]!)
-      if (!bucket) entry.buckets.set(hash[0]!, (bucket = { count: 0, xor: Buffer.alloc(32) }))
+      const bucket = getOrAdd(entry.buckets, hash[0]!, () => ({ count: 0, xor: Buffer.alloc(32) }))
       bucket.count += 1
       xorInto(bucket.xor, hash)
     }
@@ -85,6 +82,15 @@ export async function recordDigests(db: Db, items: readonly ArticleToRecord[]): 
         .execute()
     }
   }
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = make()
+    map.set(key, value)
+  }
+  return value
 }
 
 /** XORs `b` into `a` in place, over `a`'s length (32 bytes, or 16 for a truncated fingerprint). Honours views' offsets. */

@@ -392,15 +392,16 @@ export function createAntiEntropy(
           const previous = entries.at(-1)
           const continues = e.kind === 'ids' && previous?.kind === 'ids' && previous.day === e.day
           if (e.day < from || e.day > to || (previous && !continues && e.day >= previous.day)) throw new Error('sent days out of order or range')
-          if (e.kind === 'ids' && (accepted += e.ids.length) > MAX_ACCEPTED_IDS) throw new Error('sent more ids than this node accepts')
+          if (e.kind === 'ids') accepted += e.ids.length
+          if (accepted > MAX_ACCEPTED_IDS) throw new Error('sent more ids than this node accepts')
           if (continues) (previous.ids as Uint8Array[]).push(...e.ids)
           else entries.push(e.kind === 'ids' ? { ...e, ids: [...e.ids] } : e)
         }
       })
       const byDay = new Map<number, Set<string>>()
       const lack = (day: number, hashes: Iterable<string>) => {
-        let set = byDay.get(day)
-        if (!set) byDay.set(day, (set = new Set()))
+        const set = byDay.get(day) ?? new Set<string>()
+        byDay.set(day, set)
         for (const h of hashes) set.add(h)
       }
       const asks: { day: number; l1: number; digests: Digest[]; expected: number }[] = []
@@ -502,9 +503,10 @@ export function createAntiEntropy(
               continue
             }
             if (ones.has(key) || e.ids.some((id) => id[0] !== e.bucket)) throw new Error('sent ids outside the bucket')
-            if ((accepted += e.ids.length) > MAX_ACCEPTED_IDS) throw new Error('sent more ids than this node accepts')
-            let entry = theirIds.get(key)
-            if (!entry) theirIds.set(key, (entry = { day: e.day, bucket: e.bucket, hashes: new Set() }))
+            accepted += e.ids.length
+            if (accepted > MAX_ACCEPTED_IDS) throw new Error('sent more ids than this node accepts')
+            const entry = theirIds.get(key) ?? { day: e.day, bucket: e.bucket, hashes: new Set<string>() }
+            theirIds.set(key, entry)
             for (const id of e.ids) entry.hashes.add(hex(id))
           }
         })

@@ -131,7 +131,7 @@ describe('reconciling two nodes', () => {
     } finally {
       log.restore()
     }
-  }, 60_000)
+  }, 120_000)
 })
 
 describe('the day fingerprint', () => {

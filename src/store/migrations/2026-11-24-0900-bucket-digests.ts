@@ -22,8 +22,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     const hash = Buffer.from(article_id.slice(1, 65), 'hex')
     const day = new Date(date).toISOString().slice(0, 10)
     const key = `${group_name} ${day} ${hash[0]}`
-    let row = buckets.get(key)
-    if (!row) buckets.set(key, (row = { group_name, day, bucket: hash[0]!, count: 0, xor: Buffer.alloc(32) }))
+    const row = buckets.get(key) ?? { group_name, day, bucket: hash[0]!, count: 0, xor: Buffer.alloc(32) }
+    buckets.set(key, row)
     row.count += 1
     for (let i = 0; i < 32; i++) row.xor[i]! ^= hash[i]!
   }
