@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Db } from './schema.ts'
 
 export interface DayDigest {
@@ -51,8 +52,9 @@ export async function idsWithPrefix(db: Db, group: string, day: string, prefix: 
     .where('article_id', '>=', `<${prefix}`)
     // '~' sorts after every hex digit and '@'.
     .where('article_id', '<', `<${prefix}~`)
-    .where('date', '>=', start)
-    .where('date', '<', start + 86_400_000)
+    // Unary plus: filter by date without letting SQLite pick the date index, which would scan the whole day.
+    .where(sql<number>`+date`, '>=', start)
+    .where(sql<number>`+date`, '<', start + 86_400_000)
     .execute()
   return rows.map((r) => r.article_id)
 }
