@@ -139,11 +139,13 @@ export async function startNode(config: Config, log: Logger = createLogger('node
     }, resyncMs)
     resync.unref()
     // Posts a sync brought in do not travel by gossip: tell the other neighbours, so a healed partition
-    // spreads in seconds rather than at their next periodic comparison.
+    // spreads in seconds rather than at their next periodic comparison. And when the neighbour compared with
+    // lacks posts this node holds, tell it: it pulls them.
     antiEntropy.onProgress((p) => {
-      if (p.state !== 'done' || p.postsStored === 0) return
+      if (p.state !== 'done') return
       for (const other of peer.connectedPeers()) {
-        if (other !== p.peer) void antiEntropy.hint(other, p.group).catch((err) => log.debug(`hinting ${other} failed: ${(err as Error).message}`))
+        const tell = other === p.peer ? p.postsTheyLack > 0 : p.postsStored > 0
+        if (tell) void antiEntropy.hint(other, p.group).catch((err) => log.debug(`hinting ${other} failed: ${(err as Error).message}`))
       }
     })
     const keeper = keepConnected(peer, async () => [...config.peers, ...(await knownPeers(store.db))], {

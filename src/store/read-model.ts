@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
-import { messageIdHex, parentOf, threadRootOf, utcDay, type GroupName, type SignedArticle } from '../article/index.ts'
+import { parentOf, threadRootOf, type GroupName, type SignedArticle } from '../article/index.ts'
+import { recordDigests } from './digests.ts'
 import type { Db } from './schema.ts'
 
 /** An accepted article and the groups this node files it under (the carried ones among its Newsgroups). */
@@ -44,41 +45,7 @@ export async function recordArticles(db: Db, items: readonly ArticleToRecord[]):
   await recordThreads(db, items)
   await recordGroups(db, items)
   await recordAuthors(db, items)
-  await recordDayDigests(db, items)
-}
-
-async function recordDayDigests(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
-  const deltas = new Map<string, { group_name: string; day: string; count: number; xor: Buffer }>()
-  for (const { article, groups } of items) {
-    const hash = Buffer.from(messageIdHex(article.id), 'hex')
-    for (const group of groups) {
-      const day = utcDay(article.date)
-      const key = `${group} ${day}`
-      const delta = deltas.get(key) ?? { group_name: group, day, count: 0, xor: Buffer.alloc(32) }
-      delta.count += 1
-      xorInto(delta.xor, hash)
-      deltas.set(key, delta)
-    }
-  }
-  for (const delta of deltas.values()) {
-    const existing = await db
-      .selectFrom('day_digests')
-      .select(['count', 'xor'])
-      .where('group_name', '=', delta.group_name)
-      .where('day', '=', delta.day)
-      .executeTakeFirst()
-    if (existing) xorInto(delta.xor, existing.xor)
-    await db
-      .insertInto('day_digests')
-      .values({ ...delta, count: delta.count + (existing?.count ?? 0) })
-      .onConflict((oc) => oc.columns(['group_name', 'day']).doUpdateSet((eb) => ({ count: eb.ref('excluded.count'), xor: eb.ref('excluded.xor') })))
-      .execute()
-  }
-}
-
-/** XORs `b` into `a` in place (both 32 bytes). */
-export function xorInto(a: Uint8Array, b: Uint8Array): void {
-  for (let i = 0; i < a.length; i++) a[i]! ^= b[i]!
+  await recordDigests(db, items)
 }
 
 interface ThreadDelta {

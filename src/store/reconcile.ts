@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Db } from './schema.ts'
 
 export interface DayDigest {
@@ -20,6 +21,40 @@ export async function idsOfDay(db: Db, group: string, day: string): Promise<stri
     .where('group_name', '=', group)
     .where('date', '>=', start)
     .where('date', '<', start + 86_400_000)
+    .execute()
+  return rows.map((r) => r.article_id)
+}
+
+/** The fingerprints of one day's 256 buckets (by first byte of the hash); absent buckets are empty (count 0, XOR zero). */
+export async function bucketDigests(db: Db, group: string, day: string): Promise<{ counts: number[]; xors: Buffer[] }> {
+  const counts = new Array<number>(256).fill(0)
+  const xors: Buffer[] = Array.from({ length: 256 }, () => ZERO)
+  const rows = await db.selectFrom('bucket_digests').select(['bucket', 'count', 'xor']).where('group_name', '=', group).where('day', '=', day).execute()
+  for (const row of rows) {
+    counts[row.bucket] = row.count
+    xors[row.bucket] = Buffer.from(row.xor.buffer, row.xor.byteOffset, row.xor.byteLength)
+  }
+  return { counts, xors }
+}
+
+const ZERO = Buffer.alloc(32)
+
+/**
+ * The Message-IDs of a group's posts of one UTC day whose hash begins with `prefix` (hex digits, lower case).
+ * An index range on (group, Message-ID), filtered by date: the Message-ID starts with its hash.
+ */
+export async function idsWithPrefix(db: Db, group: string, day: string, prefix: string): Promise<string[]> {
+  const start = Date.parse(`${day}T00:00:00Z`)
+  const rows = await db
+    .selectFrom('postings')
+    .select('article_id')
+    .where('group_name', '=', group)
+    .where('article_id', '>=', `<${prefix}`)
+    // '~' sorts after every hex digit and '@'.
+    .where('article_id', '<', `<${prefix}~`)
+    // Unary plus: filter by date without letting SQLite pick the date index, which would scan the whole day.
+    .where(sql<number>`+date`, '>=', start)
+    .where(sql<number>`+date`, '<', start + 86_400_000)
     .execute()
   return rows.map((r) => r.article_id)
 }

@@ -88,6 +88,15 @@ export interface DayDigestTable {
   xor: Uint8Array
 }
 
+/** The fingerprint of a group's posts of one UTC day whose Message-ID hash begins with the byte `bucket` (0–255). */
+export interface BucketDigestTable {
+  group_name: string
+  day: string
+  bucket: number
+  count: number
+  xor: Uint8Array
+}
+
 export interface SettingTable {
   key: string
   value: string
@@ -104,6 +113,7 @@ export interface Database {
   settings: SettingTable
   peers: PeerTable
   day_digests: DayDigestTable
+  bucket_digests: BucketDigestTable
 }
 
 export type Db = Kysely<Database>

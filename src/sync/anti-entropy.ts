@@ -1,29 +1,77 @@
-import { isGroupName, isMessageId, messageIdFromHex, messageIdHex, type GroupName, type MessageId } from '../article/index.ts'
+import type { GroupName, MessageId } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
-import { changesOf, dayDigests, getGroup, idsOfDay, type Db, type DayDigest } from '../store/index.ts'
-import type { FrameStream, StreamTransport } from './transport.ts'
+import { bucketDigests, changesOf, dayDigests, getGroup, hashOf, idsOfDay, idsWithPrefix, xorInto, type Db } from '../store/index.ts'
 import type { Ingest } from './ingest.ts'
+import {
+  type BucketEntry,
+  type DayEntry,
+  type Digest,
+  dayNumber,
+  dayString,
+  decodeRequest,
+  encodeRequest,
+  FrameWriter,
+  idOfHash,
+  MalformedFrameError,
+  MAX_BUCKET_DAYS,
+  MAX_DAY,
+  MAX_IDS_PER_ENTRY,
+  MAX_IDS_PER_REQUEST,
+  MAX_LEVEL1_BUCKETS,
+  MAX_REQUEST_DAYS,
+  readBucketEntries,
+  readDayEntries,
+  sameDigest,
+  type SyncRequest,
+  writeBucketEntry,
+  writeDayEntry,
+  XOR_BYTES,
+  ZERO_XOR,
+} from './sync-frames.ts'
+import type { FrameStream, StreamTransport } from './transport.ts'
 
 /**
- * Set reconciliation between neighbours (`/usenet/sync/1`), so every node that carries a group ends with the
- * same posts whatever gossip lost. Coarse to fine: compare the per-day fingerprints of the group (count and
- * XOR of Message-ID hashes, kept up to date on insert), list the ids of the days that differ, then fetch the
- * missing posts' changes in bulk and store them through ingest, which verifies each like any post from
- * outside. Each side pulls what it lacks; both run it on connect and then periodically.
+ * Set reconciliation between neighbours (`/usenet/sync/1`, frames in `sync-frames.ts`), so every node that
+ * carries a group ends with the same posts whatever gossip lost. Range fingerprints (count and XOR of the
+ * Message-ID hashes, kept up to date on insert) coarse to fine, in two round trips at most:
+ *
+ * 1. `digests`: the asker sends its day fingerprints; the answerer answers, per day that differs, its 16
+ *    level-1 fingerprints (first hex digit of the hash), or the day's ids when the asker has none of it or the
+ *    day is small, or the one id the asker lacks when the difference is exactly that.
+ * 2. `buckets`: for each level-1 bucket that still differs, the asker sends its 16 level-2 fingerprints (first
+ *    byte); the answerer returns its ids of each level-2 bucket that differs (or the one the asker lacks).
+ *
+ * The asker then knows what it lacks, fetches it with `changes` in bulk and stores it through ingest, which
+ * verifies each post like any from outside, and knows what the answerer lacks (`postsTheyLack`: the node
+ * hints the answerer, which pulls). Serving is read-only.
  */
 export const SYNC_PROTOCOL = '/usenet/sync/1'
-const VERSION = 1
-const MAX_IDS_PER_REQUEST = 500
-const ID_BYTES = 32
+
+/** Up to this many posts a differing day is answered with its ids: cheaper than 16 fingerprints and a round trip. */
+const SMALL_DAY = 16
+/** Ids one answer aims at (1 MiB); more days go to a later request. A day the asker lacks whole, up to this, comes as ids. */
+const ANSWER_IDS = 32_768
+/** Level-1 fingerprint entries one `digests` answer carries at most (about 300 bytes each). */
+const ANSWER_BUCKET_DAYS = 1024
+/** Days an answer lists as "later" at most; the asker asks again from the newest of them down. */
+const MAX_LATER = 4096
+/** Ids an asker accepts in one answer (32 MiB): a neighbour cannot make it hold more. */
+const MAX_ACCEPTED_IDS = 1 << 20
+/** Answer frames are flushed at this size; an entry is at most MAX_IDS_PER_ENTRY ids, so a frame stays below 1 MiB. */
+const FLUSH_BYTES = 256 * 1024
 
 export interface SyncProgress {
   readonly group: GroupName
   readonly peer: string
   readonly state: 'comparing' | 'fetching' | 'done' | 'failed'
+  /** Days whose fingerprints differ, as the comparison finds them. */
   readonly daysToCheck: number
+  /** Of those, days whose differing posts are known. */
   readonly daysChecked: number
   readonly postsWanted: number
   readonly postsStored: number
+  /** Posts this node holds that the neighbour lacks, as the comparison found. */
+  readonly postsTheyLack: number
   readonly startedAt: number
   /** When the comparison ended (done or failed). */
   readonly finishedAt?: number
@@ -46,21 +94,73 @@ export interface AntiEntropy {
   stop(): void
 }
 
-type Request =
-  | { op: 'days'; group: GroupName }
-  | { op: 'ids'; group: GroupName; day: string }
-  | { op: 'changes'; group: GroupName; ids: MessageId[] }
-  | { op: 'hint'; group: GroupName }
-
 /** A hinted pull waits this long, so several hints about one group become one comparison. */
 const HINT_DELAY_MS = 500
 
-const utf8 = new TextEncoder()
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+const EMPTY: Digest = { count: 0, xor: ZERO_XOR }
+
+/** The 16 level-1 fingerprints of a day from its 256 level-2 rows. */
+function level1(counts: readonly number[], xors: readonly Uint8Array[]): Digest[] {
+  return Array.from({ length: 16 }, (_, l1) => {
+    let count = 0
+    const xor = Buffer.alloc(XOR_BYTES)
+    for (let b = l1 * 16; b < l1 * 16 + 16; b++) {
+      count += counts[b]!
+      if (counts[b]! > 0) xorInto(xor, xors[b]!)
+    }
+    return { count, xor }
+  })
+}
+
+/** The XOR of two fingerprints: the hash (prefix) of the one post that differs, when one does. */
+function difference(a: Digest, b: Digest): string {
+  const x = Buffer.from(a.xor.subarray(0, XOR_BYTES))
+  xorInto(x, b.xor)
+  return x.toString('hex')
+}
+
+const hex = (hash: Uint8Array) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')
+const bucketHex = (bucket: number) => bucket.toString(16).padStart(2, '0')
+
+/** Writes answer entries, a frame each FLUSH_BYTES, and the empty frame that ends the answer. */
+function answerFrames(stream: FrameStream) {
+  const w = new FrameWriter()
+  const flush = async (force = false) => {
+    if (w.length > 0 && (force || w.length >= FLUSH_BYTES)) await stream.write(w.take())
+  }
+  return {
+    async day(e: DayEntry) {
+      writeDayEntry(w, e)
+      await flush()
+    },
+    async bucket(e: BucketEntry) {
+      writeBucketEntry(w, e)
+      await flush()
+    },
+    async end() {
+      await flush(true)
+      await stream.write(new Uint8Array(0))
+    },
+  }
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
+}
 
 export function createAntiEntropy(
   { transport, db, ingest, log }: { transport: StreamTransport; db: Db; ingest: Ingest; log: Logger },
-  { timeoutMs = 120_000 }: { timeoutMs?: number } = {},
+  {
+    timeoutMs = 120_000,
+    smallDay = SMALL_DAY,
+    answerIds = ANSWER_IDS,
+  }: {
+    timeoutMs?: number
+    /** Days of up to this many posts are answered with their ids (tests set 0 to force the bucket rounds). */
+    smallDay?: number
+    /** Ids one answer aims at (tests set it low to force several rounds and requests). */
+    answerIds?: number
+  } = {},
 ): AntiEntropy {
   const listeners = new Set<(p: SyncProgress) => void>()
   // At most one pending hinted pull per (neighbour, group): a chatty neighbour cannot make us loop.
@@ -73,28 +173,28 @@ export function createAntiEntropy(
     for (const listener of listeners) listener(p)
   }
 
+  // ---------------------------------------------------------------------------------------------------
+  // Serving (read-only).
+
   async function answer(stream: FrameStream, from: string): Promise<void> {
-    const request = parseRequest(await stream.read())
-    if (!request) {
-      log.debug(`sync request from ${from} is malformed`)
+    let request: SyncRequest
+    try {
+      request = decodeRequest(await stream.read())
+    } catch (err) {
+      // Returning closes the stream; one line per bad request, without its bytes.
+      log.debug(`sync request from ${from} is malformed: ${(err as Error).message}`)
       return
     }
-    // Serving is read-only, and only for groups this node carries.
+    // Serving only groups this node carries.
     if (!(await getGroup(db, request.group))?.subscribed) {
       await stream.write(new Uint8Array(0))
       return
     }
     switch (request.op) {
-      case 'days': {
-        const digests = await dayDigests(db, request.group)
-        await stream.write(utf8.encode(JSON.stringify(digests.map((d) => [d.day, d.count, Buffer.from(d.xor).toString('hex')]))))
-        return
-      }
-      case 'ids': {
-        const ids = await idsOfDay(db, request.group, request.day)
-        await stream.write(Buffer.concat(ids.map((id) => Buffer.from(messageIdHex(id as MessageId), 'hex'))))
-        return
-      }
+      case 'digests':
+        return answerDigests(stream, request)
+      case 'buckets':
+        return answerBuckets(stream, request)
       case 'changes': {
         for (const change of await changesOf(db, request.group, request.ids)) await stream.write(change)
         await stream.write(new Uint8Array(0))
@@ -116,54 +216,334 @@ export function createAntiEntropy(
     }
   }
 
-  async function ask(peerId: string, request: Request, signal: AbortSignal): Promise<FrameStream> {
+  async function answerDigests(stream: FrameStream, { group, from, to, days }: Extract<SyncRequest, { op: 'digests' }>): Promise<void> {
+    const out = answerFrames(stream)
+    const theirs = new Map(days.map((d) => [d.day, d]))
+    const mine = new Map<number, Digest>()
+    for (const d of await dayDigests(db, group)) {
+      const day = dayNumber(d.day)
+      if (day >= from && day <= to) mine.set(day, { count: d.count, xor: d.xor })
+    }
+    // Newest first, so a group being mirrored is readable while it fills.
+    const differing = [...new Set([...mine.keys(), ...theirs.keys()])]
+      .filter((day) => !sameDigest(mine.get(day) ?? EMPTY, theirs.get(day) ?? EMPTY))
+      .sort((a, b) => b - a)
+    let ids = 0
+    let bucketDays = 0
+    let later = 0
+    for (const [i, day] of differing.entries()) {
+      const my = mine.get(day) ?? EMPTY
+      const their = theirs.get(day) ?? EMPTY
+      // The first day is always answered, so each request makes progress.
+      if (i > 0 && (ids >= answerIds || bucketDays >= ANSWER_BUCKET_DAYS)) {
+        if (later++ < MAX_LATER) await out.day({ kind: 'later', day, count: my.count })
+        continue
+      }
+      if (my.count === 0) {
+        await out.day({ kind: 'empty', day })
+        continue
+      }
+      if ((their.count === 0 || my.count <= smallDay) && my.count <= answerIds) {
+        const hashes = (await idsOfDay(db, group, dayString(day))).map(hashOf)
+        for (const part of chunks(hashes, MAX_IDS_PER_ENTRY)) await out.day({ kind: 'ids', day, ids: part })
+        ids += hashes.length
+        continue
+      }
+      if (my.count === their.count + 1) {
+        // If the asker lacks exactly one post of the day, the XOR of the two fingerprints is its hash.
+        const [one, ...more] = await idsWithPrefix(db, group, dayString(day), difference(my, their))
+        if (one && more.length === 0) {
+          await out.day({ kind: 'one', day, id: hashOf(one) })
+          continue
+        }
+      }
+      const { counts, xors } = await bucketDigests(db, group, dayString(day))
+      await out.day({ kind: 'buckets', day, digests: level1(counts, xors) })
+      bucketDays++
+    }
+    await out.end()
+  }
+
+  async function answerBuckets(stream: FrameStream, { group, days }: Extract<SyncRequest, { op: 'buckets' }>): Promise<void> {
+    const out = answerFrames(stream)
+    let ids = 0
+    let answered = 0
+    for (const { day, mask, digests } of days) {
+      const dayText = dayString(day)
+      const { counts, xors } = await bucketDigests(db, group, dayText)
+      let k = 0
+      for (let l1 = 0; l1 < 16; l1++) {
+        if ((mask & (1 << l1)) === 0) continue
+        // An honest asker keeps a request near ANSWER_IDS from the counts it was given; past twice that, stop
+        // at a level-1 boundary (never before the first, so a huge bucket is still answered whole).
+        if (answered > 0 && ids >= 2 * answerIds) {
+          await out.bucket({ kind: 'truncated', day, bucket: l1 * 16 })
+          return out.end()
+        }
+        answered++
+        for (let bucket = l1 * 16; bucket < l1 * 16 + 16; bucket++) {
+          const their = digests[k++]!
+          const my: Digest = { count: counts[bucket]!, xor: xors[bucket]! }
+          if (sameDigest(my, their)) continue
+          const hashes = (await idsWithPrefix(db, group, dayText, bucketHex(bucket))).map(hashOf)
+          ids += hashes.length
+          if (my.count === their.count + 1) {
+            const diff = Buffer.from(difference(my, their), 'hex')
+            const one = hashes.find((h) => h.subarray(0, XOR_BYTES).equals(diff))
+            if (one) {
+              await out.bucket({ kind: 'one', day, bucket, id: one })
+              continue
+            }
+          }
+          if (hashes.length === 0) await out.bucket({ kind: 'ids', day, bucket, ids: [] })
+          for (const part of chunks(hashes, MAX_IDS_PER_ENTRY)) await out.bucket({ kind: 'ids', day, bucket, ids: part })
+        }
+      }
+    }
+    await out.end()
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Asking.
+
+  async function ask(peerId: string, request: SyncRequest, signal: AbortSignal): Promise<FrameStream> {
     const stream = await transport.open(peerId, SYNC_PROTOCOL, { signal })
-    await stream.write(Uint8Array.from([VERSION, ...utf8.encode(JSON.stringify(request))]))
+    await stream.write(encodeRequest(request))
     return stream
   }
 
-  async function once<T>(peerId: string, request: Request, signal: AbortSignal, read: (frame: Uint8Array) => T): Promise<T> {
+  /** Sends a request and reads its answer's frames up to the empty one, each through `read`. */
+  async function exchange(peerId: string, request: SyncRequest, signal: AbortSignal, read: (frame: Uint8Array) => void): Promise<void> {
     const stream = await ask(peerId, request, signal)
     try {
-      return read(await stream.read())
+      for (;;) {
+        const frame = await stream.read()
+        if (frame.length === 0) return
+        read(frame)
+      }
     } finally {
       await stream.close().catch(() => undefined)
+    }
+  }
+
+  /** Runs `read` on a neighbour's answer, turning a malformed one into an error that says so. */
+  function parsed<T>(what: string, read: (frame: Uint8Array) => T[]): (frame: Uint8Array) => T[] {
+    return (frame) => {
+      try {
+        return read(frame)
+      } catch (err) {
+        if (err instanceof MalformedFrameError) throw new Error(`sent a malformed ${what} answer: ${err.message}`)
+        throw err
+      }
     }
   }
 
   async function pull(peerId: string, group: GroupName): Promise<number> {
     const signal = AbortSignal.timeout(timeoutMs)
     const startedAt = Date.now()
-    let progress: SyncProgress = { group, peer: peerId, state: 'comparing', daysToCheck: 0, daysChecked: 0, postsWanted: 0, postsStored: 0, startedAt }
+    let progress: SyncProgress = {
+      group,
+      peer: peerId,
+      state: 'comparing',
+      daysToCheck: 0,
+      daysChecked: 0,
+      postsWanted: 0,
+      postsStored: 0,
+      postsTheyLack: 0,
+      startedAt,
+    }
     const update = (change: Partial<SyncProgress>) => {
       progress = { ...progress, ...change }
       emit(progress)
     }
     // Said before the first await, so whoever started the pull sees it running at once.
     update({})
-    try {
-      const theirs = await once(peerId, { op: 'days', group }, signal, parseDays)
-      const mine = new Map((await dayDigests(db, group)).map((d) => [d.day, d]))
-      // Newest first, so a group being mirrored is readable while it fills.
-      const differing = theirs.filter((d) => !sameDigest(d, mine.get(d.day))).sort((a, b) => (a.day < b.day ? 1 : -1))
-      // Until a day's ids are in, the difference of the counts is the best guess of what it lacks.
-      const guess = (d: { day: string; count: number }) => Math.max(0, d.count - (mine.get(d.day)?.count ?? 0))
-      update({ daysToCheck: differing.length, postsWanted: differing.reduce((sum, d) => sum + guess(d), 0) })
-      // The network side: ids of each differing day, then the missing posts in batches.
-      async function* batches(): AsyncGenerator<{ wanted: MessageId[]; changes: Uint8Array[] }> {
-        for (const day of differing) {
-          const theirIds = await once(peerId, { op: 'ids', group, day: day.day }, signal, parseIds)
-          const have = new Set(await idsOfDay(db, group, day.day))
-          const missing = theirIds.filter((id) => !have.has(id))
-          update({
-            daysChecked: progress.daysChecked + 1,
-            postsWanted: progress.postsWanted - guess(day) + missing.length,
-            state: missing.length > 0 ? 'fetching' : progress.state,
-          })
-          for (let i = 0; i < missing.length; i += MAX_IDS_PER_REQUEST) {
-            const wanted = missing.slice(i, i + MAX_IDS_PER_REQUEST)
-            yield { wanted, changes: await fetchChanges(peerId, group, wanted, signal) }
+
+    const mine = new Map<number, Digest>()
+    let myDays: number[] = []
+    // Until a day's differences are known, the difference of the counts is the best guess of what it lacks.
+    const guesses = new Map<number, number>()
+    const seen = new Set<number>()
+    const see = (day: number, theirCount: number) => {
+      if (seen.has(day)) return
+      seen.add(day)
+      const guess = Math.max(0, theirCount - (mine.get(day)?.count ?? 0))
+      guesses.set(day, guess)
+      update({ daysToCheck: progress.daysToCheck + 1, postsWanted: progress.postsWanted + guess })
+    }
+    const resolved = (day: number, missing: number, theyLack: number) => {
+      update({
+        daysChecked: progress.daysChecked + 1,
+        postsWanted: progress.postsWanted - (guesses.get(day) ?? 0) + missing,
+        postsTheyLack: progress.postsTheyLack + theyLack,
+        state: missing > 0 ? 'fetching' : progress.state,
+      })
+      guesses.set(day, missing)
+    }
+
+    /** One comparison round over the days in [from, to]: what this node lacks there, newest day first. */
+    async function round(from: number, to: number): Promise<{ missing: MessageId[]; later: number | undefined }> {
+      const listed = myDays.filter((d) => d >= from && d <= to).map((day) => ({ ...mine.get(day)!, day }))
+      const entries: DayEntry[] = []
+      let accepted = 0
+      const readDays = parsed('digests', readDayEntries)
+      await exchange(peerId, { op: 'digests', group, from, to, days: listed }, signal, (frame) => {
+        for (const e of readDays(frame)) {
+          const previous = entries.at(-1)
+          const continues = e.kind === 'ids' && previous?.kind === 'ids' && previous.day === e.day
+          if (e.day < from || e.day > to || (previous && !continues && e.day >= previous.day)) throw new Error('sent days out of order or range')
+          if (e.kind === 'ids') accepted += e.ids.length
+          if (accepted > MAX_ACCEPTED_IDS) throw new Error('sent more ids than this node accepts')
+          if (continues) (previous.ids as Uint8Array[]).push(...e.ids)
+          else entries.push(e.kind === 'ids' ? { ...e, ids: [...e.ids] } : e)
+        }
+      })
+      const byDay = new Map<number, Set<string>>()
+      const lack = (day: number, hashes: Iterable<string>) => {
+        const set = byDay.get(day) ?? new Set<string>()
+        byDay.set(day, set)
+        for (const h of hashes) set.add(h)
+      }
+      const asks: { day: number; l1: number; digests: Digest[]; expected: number }[] = []
+      const pending = new Map<number, { theyLack: number; asks: number }>()
+      let later: number | undefined
+      for (const e of entries) {
+        const my = mine.get(e.day) ?? EMPTY
+        switch (e.kind) {
+          case 'later':
+            see(e.day, e.count)
+            later ??= e.day
+            continue
+          case 'empty':
+            see(e.day, 0)
+            resolved(e.day, 0, my.count)
+            continue
+          case 'one':
+            see(e.day, my.count + 1)
+            lack(e.day, [hex(e.id)])
+            resolved(e.day, 1, 0)
+            continue
+          case 'ids': {
+            see(e.day, e.ids.length)
+            const have = new Set((my.count > 0 ? await idsOfDay(db, group, dayString(e.day)) : []).map((id) => id.slice(1, 65)))
+            const theirs = new Set(e.ids.map(hex))
+            const missing = [...theirs].filter((h) => !have.has(h))
+            lack(e.day, missing)
+            resolved(e.day, missing.length, [...have].filter((h) => !theirs.has(h)).length)
+            continue
           }
+          case 'buckets': {
+            see(
+              e.day,
+              e.digests.reduce((n, d) => n + d.count, 0),
+            )
+            const { counts, xors } = await bucketDigests(db, group, dayString(e.day))
+            const ours = level1(counts, xors)
+            const state = { theyLack: 0, asks: 0 }
+            for (let l1 = 0; l1 < 16; l1++) {
+              const [their, my1] = [e.digests[l1]!, ours[l1]!]
+              if (sameDigest(their, my1)) continue
+              if (their.count === 0) {
+                state.theyLack += my1.count
+                continue
+              }
+              if (my1.count === their.count + 1) {
+                // This node holds exactly one post of the bucket more: the XOR difference is its hash.
+                const [one, ...more] = await idsWithPrefix(db, group, dayString(e.day), difference(my1, their))
+                if (one && more.length === 0 && Number.parseInt(one[1]!, 16) === l1) {
+                  state.theyLack += 1
+                  continue
+                }
+              }
+              const digests = Array.from({ length: 16 }, (_, j) => ({ count: counts[l1 * 16 + j]!, xor: xors[l1 * 16 + j]!.subarray(0, XOR_BYTES) }))
+              asks.push({ day: e.day, l1, digests, expected: their.count })
+              state.asks++
+            }
+            if (state.asks === 0) resolved(e.day, 0, state.theyLack)
+            else pending.set(e.day, state)
+          }
+        }
+      }
+
+      // Round trip 2: the level-2 fingerprints of every level-1 bucket still differing, in requests kept
+      // near ANSWER_IDS ids of answer and within the answerer's limits.
+      const missingOf = new Map<number, number>()
+      while (asks.length > 0) {
+        const batch: typeof asks = []
+        let expected = 0
+        const days = new Set<number>()
+        while (asks.length > 0) {
+          const next = asks[0]!
+          const newDay = !days.has(next.day)
+          if (batch.length > 0 && (expected + next.expected > answerIds || batch.length >= MAX_LEVEL1_BUCKETS || (newDay && days.size >= MAX_BUCKET_DAYS)))
+            break
+          batch.push(asks.shift()!)
+          expected += next.expected
+          days.add(next.day)
+        }
+        const request = [...days].map((day) => {
+          const items = batch.filter((a) => a.day === day).sort((a, b) => a.l1 - b.l1)
+          return { day, mask: items.reduce((m, a) => m | (1 << a.l1), 0), digests: items.flatMap((a) => a.digests) }
+        })
+        const asked = new Set(batch.map((a) => `${a.day} ${a.l1}`))
+        const theirIds = new Map<string, { day: number; bucket: number; hashes: Set<string> }>()
+        const ones = new Set<string>()
+        let accepted = 0
+        const readBuckets = parsed('buckets', readBucketEntries)
+        await exchange(peerId, { op: 'buckets', group, days: request }, signal, (frame) => {
+          for (const e of readBuckets(frame)) {
+            if (!asked.has(`${e.day} ${e.bucket >> 4}`)) throw new Error('answered about a bucket it was not asked about')
+            if (e.kind === 'truncated') throw new Error('answered only part of a request')
+            const key = `${e.day} ${e.bucket}`
+            if (e.kind === 'one') {
+              if (e.id[0] !== e.bucket || ones.has(key) || theirIds.has(key)) throw new Error('sent a malformed buckets answer')
+              ones.add(key)
+              lack(e.day, [hex(e.id)])
+              missingOf.set(e.day, (missingOf.get(e.day) ?? 0) + 1)
+              continue
+            }
+            if (ones.has(key) || e.ids.some((id) => id[0] !== e.bucket)) throw new Error('sent ids outside the bucket')
+            accepted += e.ids.length
+            if (accepted > MAX_ACCEPTED_IDS) throw new Error('sent more ids than this node accepts')
+            const entry = theirIds.get(key) ?? { day: e.day, bucket: e.bucket, hashes: new Set<string>() }
+            theirIds.set(key, entry)
+            for (const id of e.ids) entry.hashes.add(hex(id))
+          }
+        })
+        for (const { day, bucket, hashes } of theirIds.values()) {
+          const have = new Set((await idsWithPrefix(db, group, dayString(day), bucketHex(bucket))).map((id) => id.slice(1, 65)))
+          const missing = [...hashes].filter((h) => !have.has(h))
+          lack(day, missing)
+          missingOf.set(day, (missingOf.get(day) ?? 0) + missing.length)
+          pending.get(day)!.theyLack += [...have].filter((h) => !hashes.has(h)).length
+        }
+        for (const day of days) {
+          const state = pending.get(day)!
+          state.asks -= batch.filter((a) => a.day === day).length
+          if (state.asks === 0) resolved(day, missingOf.get(day) ?? 0, state.theyLack)
+        }
+      }
+
+      const missing = [...byDay.entries()].sort((a, b) => b[0] - a[0]).flatMap(([, hashes]) => [...hashes].map((h) => idOfHash(Buffer.from(h, 'hex'))))
+      return { missing, later }
+    }
+
+    try {
+      for (const d of await dayDigests(db, group)) mine.set(dayNumber(d.day), { count: d.count, xor: d.xor })
+      myDays = [...mine.keys()].sort((a, b) => a - b)
+      // The network side: comparison rounds (newest days first), then the missing posts in batches.
+      async function* batches(): AsyncGenerator<{ wanted: MessageId[]; changes: Uint8Array[] }> {
+        let to = MAX_DAY
+        for (;;) {
+          // At most MAX_REQUEST_DAYS of this node's days per request: the range stops at the oldest listed.
+          const inRange = myDays.filter((d) => d <= to)
+          const from = inRange.length > MAX_REQUEST_DAYS ? inRange[inRange.length - MAX_REQUEST_DAYS]! : 0
+          const { missing, later } = await round(from, to)
+          for (const wanted of chunks(missing, MAX_IDS_PER_REQUEST)) yield { wanted, changes: await fetchChanges(peerId, group, wanted, signal) }
+          // A "later" day is older than every day answered in full, so the range shrinks each round.
+          if (later !== undefined) to = later
+          else if (from > 0) to = from - 1
+          else return
         }
       }
       // Pipelined: the next batch is fetched while this one is verified and stored.
@@ -199,18 +579,11 @@ export function createAntiEntropy(
   }
 
   async function fetchChanges(peerId: string, group: GroupName, ids: MessageId[], signal: AbortSignal): Promise<Uint8Array[]> {
-    const stream = await ask(peerId, { op: 'changes', group, ids }, signal)
     const changes: Uint8Array[] = []
-    try {
-      for (;;) {
-        const frame = await stream.read()
-        if (frame.length === 0) break
-        if (changes.length >= ids.length) throw new Error('sent more posts than asked for')
-        changes.push(frame)
-      }
-    } finally {
-      await stream.close().catch(() => undefined)
-    }
+    await exchange(peerId, { op: 'changes', group, ids }, signal, (frame) => {
+      if (changes.length >= ids.length) throw new Error('sent more posts than asked for')
+      changes.push(frame)
+    })
     return changes
   }
 
@@ -223,60 +596,11 @@ export function createAntiEntropy(
     },
     status: () => [...latest.values()],
     async hint(peerId, group) {
-      const stream = await transport.open(peerId, SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      try {
-        await stream.write(Uint8Array.from([VERSION, ...utf8.encode(JSON.stringify({ op: 'hint', group }))]))
-        await stream.read()
-      } finally {
-        await stream.close().catch(() => undefined)
-      }
+      await exchange(peerId, { op: 'hint', group }, AbortSignal.timeout(10_000), () => undefined)
     },
     stop() {
       for (const timer of hinted.values()) clearTimeout(timer)
       hinted.clear()
     },
   }
-}
-
-function sameDigest(a: { count: number; xor: Uint8Array }, b: DayDigest | undefined): boolean {
-  return b !== undefined && a.count === b.count && Buffer.from(a.xor).equals(Buffer.from(b.xor))
-}
-
-function parseDays(frame: Uint8Array): { day: string; count: number; xor: Uint8Array }[] {
-  if (frame.length === 0) return []
-  const value: unknown = JSON.parse(strictUtf8.decode(frame))
-  if (!Array.isArray(value) || value.length > 100_000) throw new Error('sent a malformed list of days')
-  return value.map((entry) => {
-    if (!Array.isArray(entry) || entry.length !== 3) throw new Error('sent a malformed day digest')
-    const [day, count, xor] = entry as unknown[]
-    if (typeof day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error('sent a malformed day')
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new Error('sent a malformed count')
-    if (typeof xor !== 'string' || !/^[0-9a-f]{64}$/.test(xor)) throw new Error('sent a malformed fingerprint')
-    return { day, count, xor: Buffer.from(xor, 'hex') }
-  })
-}
-
-function parseIds(frame: Uint8Array): MessageId[] {
-  if (frame.length % ID_BYTES !== 0) throw new Error('sent a malformed list of ids')
-  const ids: MessageId[] = []
-  for (let i = 0; i < frame.length; i += ID_BYTES) ids.push(messageIdFromHex(Buffer.from(frame.subarray(i, i + ID_BYTES)).toString('hex')))
-  return ids
-}
-
-function parseRequest(frame: Uint8Array): Request | undefined {
-  if (frame[0] !== VERSION || frame.length > 64 * 1024) return undefined
-  let value: unknown
-  try {
-    value = JSON.parse(strictUtf8.decode(frame.subarray(1)))
-  } catch {
-    return undefined
-  }
-  const { op, group, day, ids } = (value ?? {}) as Record<string, unknown>
-  if (typeof group !== 'string' || !isGroupName(group)) return undefined
-  if (op === 'days' || op === 'hint') return { op, group }
-  if (op === 'ids' && typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day)) return { op, group, day }
-  if (op === 'changes' && Array.isArray(ids) && ids.length <= MAX_IDS_PER_REQUEST && ids.every((id) => typeof id === 'string' && isMessageId(id))) {
-    return { op, group, ids: ids as MessageId[] }
-  }
-  return undefined
 }

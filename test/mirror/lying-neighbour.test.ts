@@ -5,6 +5,7 @@ import { encodeArticle, messageIdHex, type SignedArticle } from '../../src/artic
 import { createLogger } from '../../src/logger.ts'
 import { createPeer, newPeerKey, type Peer } from '../../src/node/index.ts'
 import { canonicalChange, MAX_CHANGE_BYTES, SYNC_PROTOCOL } from '../../src/sync/index.ts'
+import { dayNumber, decodeRequest, FrameWriter, writeDayEntry } from '../../src/sync/sync-frames.ts'
 import { makeArticle, mallory } from '../helpers/articles.ts'
 import { apiPost, eventually, removePeer, startPeer, type TestPeer } from '../helpers/network.ts'
 import { captureStderr, shardHeads, storedMessageIds } from '../network/support.ts'
@@ -18,7 +19,6 @@ import { connectAsOwner } from './support.ts'
 
 const GROUP = 'misc.test'
 const DAY_MS = 86_400_000
-const utf8 = new TextEncoder()
 
 const nodes: TestPeer[] = []
 const fakes: Peer[] = []
@@ -88,16 +88,20 @@ async function startLiar(lie: Lie): Promise<{ peer: Peer; asked: string[][] }> {
   fakes.push(peer)
   const asked: string[][] = []
   await peer.handle(SYNC_PROTOCOL, async (stream) => {
-    const frame = await stream.read()
-    const request = JSON.parse(Buffer.from(frame.subarray(1)).toString('utf8')) as { op: string; group: string; day?: string; ids?: string[] }
-    if (request.op === 'days') {
-      const days = request.group === GROUP ? [[claimedDay, lie.claimed.length, randomBytes(32).toString('hex')]] : []
-      await stream.write(utf8.encode(JSON.stringify(days)))
-    } else if (request.op === 'ids') {
-      await stream.write(Buffer.concat(lie.claimed.map((id) => Buffer.from(messageIdHex(id as SignedArticle['id']), 'hex'))))
+    const request = decodeRequest(await stream.read())
+    if (request.op === 'digests') {
+      // The node has nothing of the claimed day, so an honest neighbour would list the day's ids.
+      const w = new FrameWriter()
+      if (request.group === GROUP) {
+        writeDayEntry(w, { kind: 'ids', day: dayNumber(claimedDay), ids: lie.claimed.map((id) => Buffer.from(messageIdHex(id as SignedArticle['id']), 'hex')) })
+      }
+      if (w.length > 0) await stream.write(w.take())
+      await stream.write(new Uint8Array(0))
     } else if (request.op === 'changes') {
-      asked.push(request.ids ?? [])
+      asked.push([...request.ids])
       for (const change of lie.answer) await stream.write(change)
+      await stream.write(new Uint8Array(0))
+    } else {
       await stream.write(new Uint8Array(0))
     }
   })

@@ -3,8 +3,7 @@ import { rm } from 'node:fs/promises'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { composeArticle, messageIdHex, parseGroupName, type MessageId, type SignedArticle } from '../../src/article/index.ts'
-import { dayDigests, idsOfDay } from '../../src/store/index.ts'
-import { xorInto } from '../../src/store/read-model.ts'
+import { bucketDigests, dayDigests, idsOfDay, xorInto } from '../../src/store/index.ts'
 import { canonicalChange } from '../../src/sync/index.ts'
 import { alice, mallory } from '../helpers/articles.ts'
 import { tempNode } from '../helpers/temp-store.ts'
@@ -38,15 +37,21 @@ function post(daysAgo: number, second: number, crosspost: boolean): SignedArticl
 }
 
 const postSpec = fc.record({ daysAgo: fc.integer({ min: 1, max: 8 }), second: fc.integer({ min: 0, max: 86_399 }), crosspost: fc.boolean() })
-/** Posts only A has, only B has, and both have: each node holds 0–60. */
+/**
+ * Posts only A has, only B has, and both have: each node holds 0–60. The protocol's thresholds are drawn too:
+ * days of up to `smallDay` posts are answered with their ids (0 forces the bucket rounds for every day both
+ * sides hold), and a low `answerIds` forces several comparison rounds and several bucket requests.
+ */
 const sets = fc.record({
   onlyA: fc.array(postSpec, { maxLength: 30 }),
   onlyB: fc.array(postSpec, { maxLength: 30 }),
   both: fc.array(postSpec, { maxLength: 30 }),
+  smallDay: fc.constantFrom(0, 0, 2, 16),
+  answerIds: fc.constantFrom(1, 3, 32_768),
 })
 
-async function side(articles: readonly SignedArticle[]): Promise<ServingNode> {
-  const node = await startServingNode(await writeHistory([], { seeds: false, groups: [...GROUPS] }))
+async function side(articles: readonly SignedArticle[], options: { smallDay: number; answerIds: number }): Promise<ServingNode> {
+  const node = await startServingNode(await writeHistory([], { seeds: false, groups: [...GROUPS] }), options)
   if (articles.length > 0) {
     const results = await node.ingest.ingestChanges(articles.map(canonicalChange), { origin: 'sync' })
     expect(results.every((r) => r.status === 'accepted')).toBe(true)
@@ -63,17 +68,30 @@ describe('reconciling two nodes', () => {
     const log = captureStderr({ quiet: (line) => line.includes('serving-') })
     try {
       await fc.assert(
-        fc.asyncProperty(sets, async ({ onlyA, onlyB, both }) => {
+        fc.asyncProperty(sets, async ({ onlyA, onlyB, both, ...options }) => {
           const make = (specs: typeof onlyA) => specs.map((s) => post(s.daysAgo, s.second, s.crosspost))
           const [aOnly, bOnly, shared] = [make(onlyA), make(onlyB), make(both)]
-          const a = await side([...aOnly, ...shared])
-          const b = await side([...bOnly, ...shared])
+          const a = await side([...aOnly, ...shared], options)
+          const b = await side([...bOnly, ...shared], options)
           try {
             await a.peer.dial(b.address, { signal: AbortSignal.timeout(5000) })
             let pulledByA = 0
             let pulledByB = 0
+            // What A's comparison found B lacks (posts of the group that only A holds), before B pulls.
+            const lackedByB = new Map<string, number>()
+            const stop = a.antiEntropy.onProgress((p) => {
+              if (p.state === 'done') lackedByB.set(p.group, p.postsTheyLack)
+              if (p.state === 'failed') throw new Error(p.error)
+            })
             for (const group of GROUPS) pulledByA += await a.antiEntropy.pull(b.peer.peerId, parseGroupName(group))
+            stop()
+            for (const group of GROUPS) {
+              expect(lackedByB.get(group), group).toBe(aOnly.filter((p) => p.newsgroups.includes(parseGroupName(group))).length)
+            }
             for (const group of GROUPS) pulledByB += await b.antiEntropy.pull(a.peer.peerId, parseGroupName(group))
+            // In sync: a third comparison finds nothing either way.
+            for (const group of GROUPS) expect(await a.antiEntropy.pull(b.peer.peerId, parseGroupName(group))).toBe(0)
+            for (const p of a.antiEntropy.status()) expect([p.state, p.postsTheyLack, p.postsWanted, p.error]).toEqual(['done', 0, 0, undefined])
 
             const union = sortedIds([...aOnly, ...bOnly, ...shared].map((p) => p.id))
             expect(sortedIds(await allIds(a))).toEqual(union)
@@ -88,7 +106,17 @@ describe('reconciling two nodes', () => {
               expect(da.map((d) => [d.day, d.count, Buffer.from(d.xor).toString('hex')])).toEqual(
                 db.map((d) => [d.day, d.count, Buffer.from(d.xor).toString('hex')]),
               )
-              for (const d of da) expect(Buffer.from(d.xor).equals(xorOfIds(await idsOfDay(a.store.db, group, d.day)))).toBe(true)
+              for (const d of da) {
+                const ids = await idsOfDay(a.store.db, group, d.day)
+                expect(Buffer.from(d.xor).equals(xorOfIds(ids))).toBe(true)
+                // Each of the day's 256 buckets, kept on insert, equals the XOR of its ids.
+                const { counts, xors } = await bucketDigests(a.store.db, group, d.day)
+                for (let bucket = 0; bucket < 256; bucket++) {
+                  const inBucket = ids.filter((id) => Number.parseInt(id.slice(1, 3), 16) === bucket)
+                  expect(counts[bucket]).toBe(inBucket.length)
+                  expect(Buffer.from(xors[bucket]!).equals(xorOfIds(inBucket))).toBe(true)
+                }
+              }
             }
             expect(await shardHeads(a)).toEqual(await shardHeads(b))
           } finally {
@@ -103,7 +131,7 @@ describe('reconciling two nodes', () => {
     } finally {
       log.restore()
     }
-  }, 60_000)
+  }, 120_000)
 })
 
 describe('the day fingerprint', () => {

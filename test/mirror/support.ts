@@ -28,6 +28,7 @@ import {
   type Ingest,
   type StreamTransport,
 } from '../../src/sync/index.ts'
+import { decodeRequest } from '../../src/sync/sync-frames.ts'
 import { expect } from 'vitest'
 import type { TestPeer } from '../helpers/network.ts'
 import { readStore } from '../network/support.ts'
@@ -174,10 +175,10 @@ export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport 
           async read() {
             const frame = await stream.read()
             try {
-              const request = JSON.parse(Buffer.from(frame.subarray(1)).toString('utf8')) as { op?: string; ids?: string[] }
-              if (request.op === 'changes' && Array.isArray(request.ids)) {
+              const request = decodeRequest(frame)
+              if (request.op === 'changes') {
                 changes = true
-                served.requests.push(request.ids)
+                served.requests.push([...request.ids])
               }
             } catch {
               // Not a request the tap understands; the handler will say so.
@@ -211,7 +212,7 @@ export interface ServingNode {
   stop(): Promise<void>
 }
 
-export async function startServingNode(dataDir: string): Promise<ServingNode> {
+export async function startServingNode(dataDir: string, syncOptions: Parameters<typeof createAntiEntropy>[1] = {}): Promise<ServingNode> {
   const store = await openStore(join(dataDir, 'node.sqlite'))
   const peer = await createPeer({
     key: await newPeerKey(),
@@ -221,7 +222,7 @@ export async function startServingNode(dataDir: string): Promise<ServingNode> {
   })
   const ingest = createIngest({ db: store.db, shards: new ShardDocuments(), log: createLogger('serving-ingest') })
   const served: ServedLog = { requests: [], framesWritten: 0 }
-  const antiEntropy = createAntiEntropy({ transport: tappedTransport(peer, served), db: store.db, ingest, log: createLogger('serving-sync') })
+  const antiEntropy = createAntiEntropy({ transport: tappedTransport(peer, served), db: store.db, ingest, log: createLogger('serving-sync') }, syncOptions)
   await antiEntropy.serve()
   const address = `${
     peer

@@ -101,6 +101,25 @@ describe('migrations', () => {
       await closeTracked(again)
     }
   })
+
+  it('fills the bucket digests from the posts already stored, as ingest keeps them', async () => {
+    const first = await openTracked()
+    for (const name of ['test.one', 'test.two']) await addGroup(first.db, { name: parseGroupName(name), description: name, createdAt: 1 })
+    const ingest = createIngest({ db: first.db, shards: new ShardDocuments(), log: createLogger('test') })
+    const day = 86_400_000
+    const posts = Array.from({ length: 60 }, (_, i) =>
+      makeArticle({ group: i % 3 === 0 ? 'test.two' : 'test.one', subject: `Post ${i}`, date: Date.now() - (1 + (i % 4)) * day - i * 1000 }),
+    )
+    expect((await ingest.ingestChanges(posts.map(canonicalChange))).every((r) => r.status === 'accepted')).toBe(true)
+    const rows = () => first.sqlite.prepare('select group_name, day, bucket, count, hex(xor) as xor from bucket_digests order by 1, 2, 3').all()
+    const kept = rows()
+    expect(kept.reduce((n: number, r) => n + (r as { count: number }).count, 0)).toBe(60)
+    await migrateDown(first.db)
+    expect(tablesOf(first.sqlite)).not.toContain('bucket_digests')
+    await closeTracked(first)
+    const again = await openTracked()
+    expect(again.sqlite.prepare('select group_name, day, bucket, count, hex(xor) as xor from bucket_digests order by 1, 2, 3').all()).toEqual(kept)
+  })
 })
 
 describe('opening a database that cannot be used', () => {

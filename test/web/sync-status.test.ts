@@ -17,6 +17,7 @@ function progress(change: Partial<SyncProgress>): SyncProgress {
     daysChecked: 5,
     postsWanted: 500,
     postsStored: 120,
+    postsTheyLack: 0,
     startedAt: Date.now() - 2000,
     ...change,
   }

@@ -1,0 +1,104 @@
+import { messageIdHex, utcDay, type MessageId } from '../article/index.ts'
+import type { ArticleToRecord } from './read-model.ts'
+import type { Db } from './schema.ts'
+
+/**
+ * Range fingerprints of a group's set of posts, kept up to date on insert so reconciliation never rehashes
+ * history: per (group, UTC day) and per (group, UTC day, first byte of the Message-ID hash), the count and the
+ * XOR of the 32-byte hashes. The 16 coarser buckets of a day (first hex digit) are XORs of 16 rows each,
+ * computed when asked.
+ */
+
+// 5 columns × 500 rows = 2,500 bound values per statement, well below SQLite's 32,766.
+const ROWS_PER_UPSERT = 500
+
+interface Delta {
+  count: number
+  xor: Buffer
+}
+
+/** Adds the posts of a batch (not stored before) to the day and bucket digests, inside the caller's transaction. */
+export async function recordDigests(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
+  // group → day → { day delta, bucket → delta }
+  const byGroup = new Map<string, Map<string, { day: Delta; buckets: Map<number, Delta> }>>()
+  for (const { article, groups } of items) {
+    const hash = Buffer.from(messageIdHex(article.id), 'hex')
+    const day = utcDay(article.date)
+    for (const group of groups) {
+      const days = getOrAdd(byGroup, group, () => new Map())
+      const entry = getOrAdd(days, day, () => ({ day: { count: 0, xor: Buffer.alloc(32) }, buckets: new Map<number, Delta>() }))
+      entry.day.count += 1
+      xorInto(entry.day.xor, hash)
+      const bucket = getOrAdd(entry.buckets, hash[0]!, () => ({ count: 0, xor: Buffer.alloc(32) }))
+      bucket.count += 1
+      xorInto(bucket.xor, hash)
+    }
+  }
+  for (const [group, days] of byGroup) {
+    const dayList = [...days.keys()]
+    const dayRows: { group_name: string; day: string; count: number; xor: Buffer }[] = []
+    for (let i = 0; i < dayList.length; i += ROWS_PER_UPSERT) {
+      const existing = await db
+        .selectFrom('day_digests')
+        .select(['day', 'count', 'xor'])
+        .where('group_name', '=', group)
+        .where('day', 'in', dayList.slice(i, i + ROWS_PER_UPSERT))
+        .execute()
+      for (const row of existing) {
+        const delta = days.get(row.day)!.day
+        delta.count += row.count
+        xorInto(delta.xor, row.xor)
+      }
+    }
+    const bucketRows: { group_name: string; day: string; bucket: number; count: number; xor: Buffer }[] = []
+    for (const [day, { day: delta, buckets }] of days) {
+      dayRows.push({ group_name: group, day, count: delta.count, xor: delta.xor })
+      const existing = await db
+        .selectFrom('bucket_digests')
+        .select(['bucket', 'count', 'xor'])
+        .where('group_name', '=', group)
+        .where('day', '=', day)
+        .where('bucket', 'in', [...buckets.keys()])
+        .execute()
+      for (const row of existing) {
+        const b = buckets.get(row.bucket)!
+        b.count += row.count
+        xorInto(b.xor, row.xor)
+      }
+      for (const [bucket, b] of buckets) bucketRows.push({ group_name: group, day, bucket, count: b.count, xor: b.xor })
+    }
+    for (let i = 0; i < dayRows.length; i += ROWS_PER_UPSERT) {
+      await db
+        .insertInto('day_digests')
+        .values(dayRows.slice(i, i + ROWS_PER_UPSERT))
+        .onConflict((oc) => oc.columns(['group_name', 'day']).doUpdateSet((eb) => ({ count: eb.ref('excluded.count'), xor: eb.ref('excluded.xor') })))
+        .execute()
+    }
+    for (let i = 0; i < bucketRows.length; i += ROWS_PER_UPSERT) {
+      await db
+        .insertInto('bucket_digests')
+        .values(bucketRows.slice(i, i + ROWS_PER_UPSERT))
+        .onConflict((oc) => oc.columns(['group_name', 'day', 'bucket']).doUpdateSet((eb) => ({ count: eb.ref('excluded.count'), xor: eb.ref('excluded.xor') })))
+        .execute()
+    }
+  }
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = make()
+    map.set(key, value)
+  }
+  return value
+}
+
+/** XORs `b` into `a` in place, over `a`'s length (32 bytes, or 16 for a truncated fingerprint). Honours views' offsets. */
+export function xorInto(a: Uint8Array, b: Uint8Array): void {
+  for (let i = 0; i < a.length; i++) a[i]! ^= b[i]!
+}
+
+/** The 32-byte hash a Message-ID carries. */
+export function hashOf(id: string): Buffer {
+  return Buffer.from(messageIdHex(id as MessageId), 'hex')
+}
