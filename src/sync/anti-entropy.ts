@@ -82,6 +82,8 @@ export interface AntiEntropy {
   serve(): Promise<void>
   /** Pulls from one neighbour what this node lacks of a group; returns how many posts were new. */
   pull(peerId: string, group: GroupName): Promise<number>
+  /** The same from several neighbours at once, the missing posts shared out between them. */
+  pullFrom(peerIds: readonly string[], group: GroupName): Promise<number>
   onProgress(listener: (progress: SyncProgress) => void): () => void
   /** The latest progress of each (group, neighbour) pair: syncing, or how the last comparison ended. */
   status(): SyncProgress[]
@@ -93,6 +95,12 @@ export interface AntiEntropy {
   /** Cancels pending work (hinted pulls). */
   stop(): void
 }
+
+/** Answers one neighbour may have running at once; more streams are closed unanswered. */
+const MAX_STREAMS_PER_ASKER = 8
+/** Whole-history comparisons (the asker holds no day: a first round from a node with nothing) one neighbour may ask per group within the window. */
+const WHOLE_HISTORY_ASKS = 6
+const WHOLE_HISTORY_WINDOW_MS = 10 * 60_000
 
 /** A hinted pull waits this long, so several hints about one group become one comparison. */
 const HINT_DELAY_MS = 500
@@ -151,11 +159,15 @@ function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
 export function createAntiEntropy(
   { transport, db, ingest, log }: { transport: StreamTransport; db: Db; ingest: Ingest; log: Logger },
   {
-    timeoutMs = 120_000,
+    timeoutMs = 30_000,
     smallDay = SMALL_DAY,
     answerIds = ANSWER_IDS,
+    uploadBytesPerSecond,
   }: {
+    /** How long one request may take, in ms: a neighbour that stalls longer is given up. */
     timeoutMs?: number
+    /** Caps the bytes per second of posts served to all neighbours together (unlimited by default). */
+    uploadBytesPerSecond?: number
     /** Days of up to this many posts are answered with their ids (tests set 0 to force the bucket rounds). */
     smallDay?: number
     /** Ids one answer aims at (tests set it low to force several rounds and requests). */
@@ -176,13 +188,60 @@ export function createAntiEntropy(
   // ---------------------------------------------------------------------------------------------------
   // Serving (read-only).
 
+  // Per asker: streams being answered now, and when it last asked for a group's whole history.
+  const answering = new Map<string, number>()
+  const wholeHistoryAsks = new Map<string, number[]>()
+  let uploadPaidUntil = 0
+
+  /** Waits as long as sending `bytes` takes at the upload cap, so what is served keeps under it. */
+  async function paced(bytes: number): Promise<void> {
+    if (!uploadBytesPerSecond) return
+    const now = Date.now()
+    uploadPaidUntil = Math.max(uploadPaidUntil, now) + (bytes * 1000) / uploadBytesPerSecond
+    if (uploadPaidUntil - now > 1) await new Promise((resolve) => setTimeout(resolve, uploadPaidUntil - now))
+  }
+
+  /** A neighbour that asks for a whole history again and again (a node with nothing asks once) is refused for a while. */
+  function asksTooOften(from: string, group: GroupName): boolean {
+    const key = `${from} ${group}`
+    const now = Date.now()
+    const recent = (wholeHistoryAsks.get(key) ?? []).filter((t) => now - t < WHOLE_HISTORY_WINDOW_MS)
+    if (recent.length >= WHOLE_HISTORY_ASKS) return true
+    recent.push(now)
+    wholeHistoryAsks.set(key, recent)
+    if (wholeHistoryAsks.size > 10_000) wholeHistoryAsks.delete(wholeHistoryAsks.keys().next().value!)
+    return false
+  }
+
   async function answer(stream: FrameStream, from: string): Promise<void> {
+    const open = answering.get(from) ?? 0
+    if (open >= MAX_STREAMS_PER_ASKER) {
+      log.debug(`sync request from ${from} refused: it already has ${open} answers running`)
+      return
+    }
+    answering.set(from, open + 1)
+    try {
+      await answerOne(stream, from)
+    } finally {
+      const left = (answering.get(from) ?? 1) - 1
+      if (left > 0) answering.set(from, left)
+      else answering.delete(from)
+    }
+  }
+
+  async function answerOne(stream: FrameStream, from: string): Promise<void> {
     let request: SyncRequest
     try {
       request = decodeRequest(await stream.read())
     } catch (err) {
       // Returning closes the stream; one line per bad request, without its bytes.
       log.debug(`sync request from ${from} is malformed: ${(err as Error).message}`)
+      return
+    }
+    if (request.op === 'digests' && request.days.length === 0 && request.to === MAX_DAY && asksTooOften(from, request.group)) {
+      log.debug(
+        `sync request from ${from} refused: it asked for the whole history of ${request.group} ${WHOLE_HISTORY_ASKS} times within ${WHOLE_HISTORY_WINDOW_MS / 60_000} minutes`,
+      )
       return
     }
     // Serving only groups this node carries.
@@ -196,7 +255,10 @@ export function createAntiEntropy(
       case 'buckets':
         return answerBuckets(stream, request)
       case 'changes': {
-        for (const change of await changesOf(db, request.group, request.ids)) await stream.write(change)
+        for (const change of await changesOf(db, request.group, request.ids)) {
+          await paced(change.length)
+          await stream.write(change)
+        }
         await stream.write(new Uint8Array(0))
         return
       }
@@ -205,7 +267,7 @@ export function createAntiEntropy(
         if (!hinted.has(key)) {
           const timer = setTimeout(() => {
             hinted.delete(key)
-            void pull(from, request.group)
+            void pullFrom([from], request.group)
           }, HINT_DELAY_MS)
           timer.unref()
           hinted.set(key, timer)
@@ -338,9 +400,8 @@ export function createAntiEntropy(
     }
   }
 
-  async function pull(peerId: string, group: GroupName): Promise<number> {
-    const signal = AbortSignal.timeout(timeoutMs)
-    const startedAt = Date.now()
+  /** One pull's progress with one neighbour, told to listeners at each change. */
+  function tracker(group: GroupName, peerId: string) {
     let progress: SyncProgress = {
       group,
       peer: peerId,
@@ -350,15 +411,29 @@ export function createAntiEntropy(
       postsWanted: 0,
       postsStored: 0,
       postsTheyLack: 0,
-      startedAt,
+      startedAt: Date.now(),
     }
     const update = (change: Partial<SyncProgress>) => {
       progress = { ...progress, ...change }
       emit(progress)
     }
-    // Said before the first await, so whoever started the pull sees it running at once.
+    // Said at once, so whoever started the pull sees it running.
     update({})
+    return {
+      get progress() {
+        return progress
+      },
+      update,
+    }
+  }
+  type Tracker = ReturnType<typeof tracker>
 
+  /**
+   * Compares the group with one neighbour (round trips 1 and 2, repeated for older days when an answer says
+   * "later"); returns what this node lacks, by day, newest day first.
+   */
+  async function compareWith(peerId: string, group: GroupName, track: Tracker, signal: () => AbortSignal): Promise<[number, MessageId[]][]> {
+    const update = track.update
     const mine = new Map<number, Digest>()
     let myDays: number[] = []
     // Until a day's differences are known, the difference of the counts is the best guess of what it lacks.
@@ -369,25 +444,25 @@ export function createAntiEntropy(
       seen.add(day)
       const guess = Math.max(0, theirCount - (mine.get(day)?.count ?? 0))
       guesses.set(day, guess)
-      update({ daysToCheck: progress.daysToCheck + 1, postsWanted: progress.postsWanted + guess })
+      update({ daysToCheck: track.progress.daysToCheck + 1, postsWanted: track.progress.postsWanted + guess })
     }
     const resolved = (day: number, missing: number, theyLack: number) => {
       update({
-        daysChecked: progress.daysChecked + 1,
-        postsWanted: progress.postsWanted - (guesses.get(day) ?? 0) + missing,
-        postsTheyLack: progress.postsTheyLack + theyLack,
-        state: missing > 0 ? 'fetching' : progress.state,
+        daysChecked: track.progress.daysChecked + 1,
+        postsWanted: track.progress.postsWanted - (guesses.get(day) ?? 0) + missing,
+        postsTheyLack: track.progress.postsTheyLack + theyLack,
+        state: missing > 0 ? 'fetching' : track.progress.state,
       })
       guesses.set(day, missing)
     }
 
     /** One comparison round over the days in [from, to]: what this node lacks there, newest day first. */
-    async function round(from: number, to: number): Promise<{ missing: MessageId[]; later: number | undefined }> {
+    async function round(from: number, to: number): Promise<{ missing: [number, MessageId[]][]; later: number | undefined }> {
       const listed = myDays.filter((d) => d >= from && d <= to).map((day) => ({ ...mine.get(day)!, day }))
       const entries: DayEntry[] = []
       let accepted = 0
       const readDays = parsed('digests', readDayEntries)
-      await exchange(peerId, { op: 'digests', group, from, to, days: listed }, signal, (frame) => {
+      await exchange(peerId, { op: 'digests', group, from, to, days: listed }, signal(), (frame) => {
         for (const e of readDays(frame)) {
           const previous = entries.at(-1)
           const continues = e.kind === 'ids' && previous?.kind === 'ids' && previous.day === e.day
@@ -490,7 +565,7 @@ export function createAntiEntropy(
         const ones = new Set<string>()
         let accepted = 0
         const readBuckets = parsed('buckets', readBucketEntries)
-        await exchange(peerId, { op: 'buckets', group, days: request }, signal, (frame) => {
+        await exchange(peerId, { op: 'buckets', group, days: request }, signal(), (frame) => {
           for (const e of readBuckets(frame)) {
             if (!asked.has(`${e.day} ${e.bucket >> 4}`)) throw new Error('answered about a bucket it was not asked about')
             if (e.kind === 'truncated') throw new Error('answered only part of a request')
@@ -524,58 +599,155 @@ export function createAntiEntropy(
         }
       }
 
-      const missing = [...byDay.entries()].sort((a, b) => b[0] - a[0]).flatMap(([, hashes]) => [...hashes].map((h) => idOfHash(Buffer.from(h, 'hex'))))
+      const missing = [...byDay.entries()].map(([day, hashes]): [number, MessageId[]] => [day, [...hashes].map((h) => idOfHash(Buffer.from(h, 'hex')))])
       return { missing, later }
     }
 
-    try {
-      for (const d of await dayDigests(db, group)) mine.set(dayNumber(d.day), { count: d.count, xor: d.xor })
-      myDays = [...mine.keys()].sort((a, b) => a - b)
-      // The network side: comparison rounds (newest days first), then the missing posts in batches.
-      async function* batches(): AsyncGenerator<{ wanted: MessageId[]; changes: Uint8Array[] }> {
-        let to = MAX_DAY
-        for (;;) {
-          // At most MAX_REQUEST_DAYS of this node's days per request: the range stops at the oldest listed.
-          const inRange = myDays.filter((d) => d <= to)
-          const from = inRange.length > MAX_REQUEST_DAYS ? inRange[inRange.length - MAX_REQUEST_DAYS]! : 0
-          const { missing, later } = await round(from, to)
-          for (const wanted of chunks(missing, MAX_IDS_PER_REQUEST)) yield { wanted, changes: await fetchChanges(peerId, group, wanted, signal) }
-          // A "later" day is older than every day answered in full, so the range shrinks each round.
-          if (later !== undefined) to = later
-          else if (from > 0) to = from - 1
-          else return
-        }
-      }
-      // Pipelined: the next batch is fetched while this one is verified and stored.
-      const source = batches()
-      let next = source.next()
-      try {
-        for (;;) {
-          const item = await next
-          if (item.done) break
-          next = source.next()
-          next.catch(() => undefined)
-          const { wanted, changes } = item.value
-          const results = await ingest.ingestChanges(changes, { origin: 'sync', group })
-          const bad = results.find((r) => r.status === 'rejected')
-          if (bad?.status === 'rejected') throw new Error(`sent an invalid post (${bad.problem}): ${bad.reason}`)
-          // Valid posts are worth keeping, but a neighbour that answers with others than we asked for is broken.
-          const asked = new Set<string>(wanted)
-          if (results.some((r) => r.status !== 'rejected' && !asked.has(r.id))) throw new Error('sent posts it was not asked for')
-          update({ postsStored: progress.postsStored + results.filter((r) => r.status === 'accepted').length })
-        }
-      } finally {
-        await next.catch(() => undefined)
-        await source.return(undefined)
-      }
-      update({ state: 'done', finishedAt: Date.now() })
-      if (progress.postsStored > 0) log.info(`synced ${progress.postsStored} posts of ${group} from ${peerId} in ${Date.now() - startedAt} ms`)
-      return progress.postsStored
-    } catch (err) {
-      update({ state: 'failed', error: (err as Error).message, finishedAt: Date.now() })
-      log.warn(`syncing ${group} with ${peerId} failed: ${(err as Error).message}`)
-      return progress.postsStored
+    for (const d of await dayDigests(db, group)) mine.set(dayNumber(d.day), { count: d.count, xor: d.xor })
+    myDays = [...mine.keys()].sort((a, b) => a - b)
+    const lacking: [number, MessageId[]][] = []
+    let to = MAX_DAY
+    for (;;) {
+      // At most MAX_REQUEST_DAYS of this node's days per request: the range stops at the oldest listed.
+      const inRange = myDays.filter((d) => d <= to)
+      const from = inRange.length > MAX_REQUEST_DAYS ? inRange[inRange.length - MAX_REQUEST_DAYS]! : 0
+      const { missing, later } = await round(from, to)
+      lacking.push(...missing)
+      // A "later" day is older than every day answered in full, so the range shrinks each round.
+      if (later !== undefined) to = later
+      else if (from > 0) to = from - 1
+      else break
     }
+    return lacking.sort((a, b) => b[0] - a[0])
+  }
+
+  /**
+   * Pulls what this node lacks of a group from one or several neighbours at once, as BitTorrent does for
+   * files: each is compared with, then the missing posts (newest day first) are shared out in batches, each
+   * neighbour taking the next batch it holds as soon as it has handed the last one to ingest. A fast neighbour
+   * serves more; one that fails (stalls, breaks off, sends a forged or unasked post) is dropped from this
+   * pull and its batch goes to the others. Batches are verified and stored through ingest while the next are
+   * fetched. Resolves with the posts stored.
+   */
+  async function pullFrom(peerIds: readonly string[], group: GroupName): Promise<number> {
+    const startedAt = Date.now()
+    const tracks = new Map(peerIds.map((peerId) => [peerId, tracker(group, peerId)]))
+    const failed = new Set<string>()
+    const fail = (peerId: string, err: Error) => {
+      if (failed.has(peerId)) return
+      failed.add(peerId)
+      tracks.get(peerId)!.update({ state: 'failed', error: err.message, finishedAt: Date.now() })
+      log.warn(`syncing ${group} with ${peerId} failed: ${err.message}`)
+    }
+    const requestSignal = () => AbortSignal.timeout(timeoutMs)
+
+    // 1. Compare with every neighbour at once.
+    const holders = new Map<MessageId, Set<string>>()
+    const dayOf = new Map<MessageId, number>()
+    await Promise.all(
+      peerIds.map(async (peerId) => {
+        try {
+          for (const [day, ids] of await compareWith(peerId, group, tracks.get(peerId)!, requestSignal)) {
+            for (const id of ids) {
+              const set = holders.get(id) ?? new Set<string>()
+              set.add(peerId)
+              holders.set(id, set)
+              dayOf.set(id, day)
+            }
+          }
+        } catch (err) {
+          fail(peerId, err as Error)
+        }
+      }),
+    )
+
+    // 2. Fetch, newest day first, shared out between the neighbours that hold each post.
+    let queue = [...holders.keys()].sort((a, b) => dayOf.get(b)! - dayOf.get(a)!)
+    const take = (peerId: string): MessageId[] => {
+      const batch: MessageId[] = []
+      const rest: MessageId[] = []
+      let i = 0
+      for (; i < queue.length && batch.length < MAX_IDS_PER_REQUEST; i++) {
+        const id = queue[i]!
+        if (holders.get(id)!.has(peerId)) batch.push(id)
+        else rest.push(id)
+      }
+      queue = [...rest, ...queue.slice(i)]
+      return batch
+    }
+    // What a neighbour did not deliver goes back to the front for the others (never to it again).
+    const giveBack = (peerId: string, ids: readonly MessageId[]) => {
+      const back = ids.filter((id) => {
+        const set = holders.get(id)!
+        set.delete(peerId)
+        return [...set].some((p) => !failed.has(p))
+      })
+      queue = [...back, ...queue]
+    }
+    // Batches fetched but not yet stored, all neighbours together: bounds memory, keeps ingest busy.
+    const storing = new Set<Promise<void>>()
+    const maxStoring = peerIds.length + 1
+    const work = async (peerId: string) => {
+      const track = tracks.get(peerId)!
+      for (;;) {
+        if (failed.has(peerId)) return
+        const wanted = take(peerId)
+        if (wanted.length === 0) return
+        track.update({ state: 'fetching' })
+        let changes: Uint8Array[]
+        try {
+          changes = await fetchChanges(peerId, group, wanted, requestSignal())
+        } catch (err) {
+          giveBack(peerId, wanted)
+          fail(peerId, err as Error)
+          return
+        }
+        const stored = ingest.ingestChanges(changes, { origin: 'sync', group }).then((results) => {
+          const asked = new Set<string>(wanted)
+          const kept = new Set<string>()
+          let accepted = 0
+          for (const r of results) {
+            if (r.status === 'rejected') continue
+            kept.add(r.id)
+            if (r.status === 'accepted') accepted++
+          }
+          track.update({ postsStored: track.progress.postsStored + accepted })
+          const bad = results.find((r) => r.status === 'rejected')
+          const unasked = results.some((r) => r.status !== 'rejected' && !asked.has(r.id))
+          // Valid posts are worth keeping, but a neighbour that sends an invalid post or others than asked is broken.
+          if (bad?.status === 'rejected' || unasked) {
+            giveBack(
+              peerId,
+              wanted.filter((id) => !kept.has(id)),
+            )
+            fail(peerId, new Error(bad?.status === 'rejected' ? `sent an invalid post (${bad.problem}): ${bad.reason}` : 'sent posts it was not asked for'))
+          } else if (kept.size < wanted.length) {
+            // It no longer has some (or never had): the others may.
+            giveBack(
+              peerId,
+              wanted.filter((id) => !kept.has(id)),
+            )
+          }
+        })
+        const tracked = stored.finally(() => storing.delete(tracked))
+        storing.add(tracked)
+        if (storing.size >= maxStoring) await Promise.race(storing)
+      }
+    }
+    // A neighbour whose share ran out waits for the others' batches to be stored: one may come back to it.
+    for (;;) {
+      await Promise.all(peerIds.filter((p) => !failed.has(p)).map(work))
+      await Promise.all(storing)
+      if (queue.length === 0 || peerIds.every((p) => failed.has(p) || !queue.some((id) => holders.get(id)!.has(p)))) break
+    }
+    let stored = 0
+    for (const [peerId, track] of tracks) {
+      stored += track.progress.postsStored
+      if (failed.has(peerId)) continue
+      track.update({ state: 'done', finishedAt: Date.now() })
+      if (track.progress.postsStored > 0) log.info(`synced ${track.progress.postsStored} posts of ${group} from ${peerId} in ${Date.now() - startedAt} ms`)
+    }
+    return stored
   }
 
   async function fetchChanges(peerId: string, group: GroupName, ids: MessageId[], signal: AbortSignal): Promise<Uint8Array[]> {
@@ -589,7 +761,8 @@ export function createAntiEntropy(
 
   return {
     serve: () => transport.handle(SYNC_PROTOCOL, answer),
-    pull,
+    pull: (peerId, group) => pullFrom([peerId], group),
+    pullFrom,
     onProgress(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

@@ -212,7 +212,11 @@ export interface ServingNode {
   stop(): Promise<void>
 }
 
-export async function startServingNode(dataDir: string, syncOptions: Parameters<typeof createAntiEntropy>[1] = {}): Promise<ServingNode> {
+export async function startServingNode(
+  dataDir: string,
+  syncOptions: Parameters<typeof createAntiEntropy>[1] = {},
+  { wrap = (t) => t }: { wrap?: (transport: StreamTransport) => StreamTransport } = {},
+): Promise<ServingNode> {
   const store = await openStore(join(dataDir, 'node.sqlite'))
   const peer = await createPeer({
     key: await newPeerKey(),
@@ -222,7 +226,10 @@ export async function startServingNode(dataDir: string, syncOptions: Parameters<
   })
   const ingest = createIngest({ db: store.db, shards: new ShardDocuments(), log: createLogger('serving-ingest') })
   const served: ServedLog = { requests: [], framesWritten: 0 }
-  const antiEntropy = createAntiEntropy({ transport: tappedTransport(peer, served), db: store.db, ingest, log: createLogger('serving-sync') }, syncOptions)
+  const antiEntropy = createAntiEntropy(
+    { transport: wrap(tappedTransport(peer, served)), db: store.db, ingest, log: createLogger('serving-sync') },
+    syncOptions,
+  )
   await antiEntropy.serve()
   const address = `${
     peer

@@ -1,0 +1,133 @@
+import { copyFile, mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseGroupName } from '../../src/article/index.ts'
+import { addGroup, prepareDataDir } from '../../src/store/index.ts'
+import { type FrameStream, SYNC_PROTOCOL, type StreamTransport } from '../../src/sync/index.ts'
+import { decodeRequest } from '../../src/sync/sync-frames.ts'
+import { captureStderr } from '../network/support.ts'
+import { groupIds, makeHistory, type ServingNode, sortedIds, startServingNode, writeHistory } from './support.ts'
+
+/*
+ * Mirroring from several neighbours at once (DESIGN.md, "Back-fill and mirroring"): the missing posts are
+ * shared out between the neighbours that hold them, so each serves a part and none is asked for a post twice;
+ * a neighbour that sends altered posts is dropped from the pull and its share goes to the others.
+ */
+
+const GROUP = 'misc.test'
+const COUNTS = [400, 300, 500, 200, 600, 500]
+const POSTS = COUNTS.reduce((a, b) => a + b, 0)
+
+const nodes: ServingNode[] = []
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)))
+})
+
+/** Data directories that each hold the same history (one written, the others copies of its file). */
+async function sameHistoryIn(count: number): Promise<string[]> {
+  const first = await writeHistory(makeHistory(GROUP, COUNTS, { tag: 'many' }), { seeds: false, groups: [GROUP] })
+  const dirs = [first]
+  for (let i = 1; i < count; i++) {
+    const dir = await mkdtemp(join(tmpdir(), 'usenet-copy-'))
+    await prepareDataDir(dir)
+    await copyFile(join(first, 'node.sqlite'), join(dir, 'node.sqlite'))
+    dirs.push(dir)
+  }
+  return dirs
+}
+
+/** A fresh node that carries the group and holds nothing, connected to `sources`. */
+async function freshNodeConnectedTo(sources: readonly ServingNode[]): Promise<ServingNode> {
+  const dir = await mkdtemp(join(tmpdir(), 'usenet-fresh-'))
+  await prepareDataDir(dir)
+  const node = await startServingNode(dir)
+  nodes.push(node)
+  await addGroup(node.store.db, { name: parseGroupName(GROUP), description: '', createdAt: 0 })
+  for (const source of sources) await node.peer.dial(source.address)
+  return node
+}
+
+/** The transport of a neighbour that alters one byte of every post's article in its answers to `changes`. */
+function altering(transport: StreamTransport): StreamTransport {
+  return {
+    open: (peerId, protocol, options) => transport.open(peerId, protocol, options),
+    handle: (protocol, handler) =>
+      transport.handle(protocol, (stream, from) => {
+        if (protocol !== SYNC_PROTOCOL) return handler(stream, from)
+        let changes = false
+        const lying: FrameStream = {
+          async read() {
+            const frame = await stream.read()
+            try {
+              changes = decodeRequest(frame).op === 'changes'
+            } catch {}
+            return frame
+          },
+          async write(frame) {
+            if (!changes || frame.length < 10) return stream.write(frame)
+            const altered = Uint8Array.from(frame)
+            // Inside the article's body, which ends two bytes before the change does.
+            altered[altered.length - 5] = altered[altered.length - 5]! ^ 0x01
+            return stream.write(altered)
+          },
+          close: () => stream.close(),
+        }
+        return handler(lying, from)
+      }),
+  }
+}
+
+describe('mirroring from several neighbours at once', () => {
+  it('shares the missing posts out between three neighbours, fetching each post once', async () => {
+    const dirs = await sameHistoryIn(3)
+    const sources = await Promise.all(dirs.map((d) => startServingNode(d)))
+    nodes.push(...sources)
+    const fresh = await freshNodeConnectedTo(sources)
+
+    const stored = await fresh.antiEntropy.pullFrom(
+      sources.map((s) => s.peer.peerId),
+      parseGroupName(GROUP),
+    )
+
+    expect(stored).toBe(POSTS)
+    expect(sortedIds(await groupIds(fresh, GROUP))).toEqual(sortedIds(await groupIds(sources[0]!, GROUP)))
+    // Every neighbour served a part, and no post was asked of two of them.
+    const askedOf = sources.map((s) => s.served.requests.flat())
+    for (const asked of askedOf) expect(asked.length).toBeGreaterThan(0)
+    const all = askedOf.flat()
+    expect(new Set(all).size).toBe(all.length)
+    expect(all.length).toBe(POSTS)
+    const states = fresh.antiEntropy.status().filter((p) => p.group === GROUP)
+    expect(states.map((p) => p.state)).toEqual(['done', 'done', 'done'])
+    expect(states.reduce((n, p) => n + p.postsStored, 0)).toBe(POSTS)
+  })
+
+  it('drops a neighbour that sends altered posts, takes its share from the others, and stores nothing altered', async () => {
+    const dirs = await sameHistoryIn(3)
+    const [honest1, liar, honest2] = await Promise.all(dirs.map((d, i) => startServingNode(d, {}, i === 1 ? { wrap: altering } : {})))
+    nodes.push(honest1!, liar!, honest2!)
+    const fresh = await freshNodeConnectedTo([honest1!, liar!, honest2!])
+
+    const log = captureStderr({ quiet: () => true })
+    let stored: number
+    try {
+      stored = await fresh.antiEntropy.pullFrom(
+        [honest1!, liar!, honest2!].map((s) => s.peer.peerId),
+        parseGroupName(GROUP),
+      )
+    } finally {
+      log.restore()
+    }
+
+    // The liar was asked for something, and what it altered was refused: the node holds exactly the honest set.
+    expect(liar!.served.requests.length).toBeGreaterThan(0)
+    expect(stored!).toBe(POSTS)
+    expect(sortedIds(await groupIds(fresh, GROUP))).toEqual(sortedIds(await groupIds(honest1!, GROUP)))
+    const states = new Map(fresh.antiEntropy.status().map((p) => [p.peer, p]))
+    expect(states.get(liar!.peer.peerId)).toMatchObject({ state: 'failed', error: expect.stringMatching(/sent an invalid post/) })
+    expect(states.get(honest1!.peer.peerId)?.state).toBe('done')
+    expect(states.get(honest2!.peer.peerId)?.state).toBe('done')
+    expect(log.lines.some((l) => l.includes(liar!.peer.peerId) && l.includes('sent an invalid post'))).toBe(true)
+  })
+})
