@@ -37,10 +37,11 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   process.stdout.write(`Node running: ${node.url}\nData directory: ${config.dataDir}\nOwner login (keep it private): ${node.loginUrl}\n`)
   if (config.command === 'mirror' && config.group !== undefined) {
-    const peerId = config.peers[0]!.split('/p2p/').at(-1)!
+    // From every --peer at once.
+    const peerIds = config.peers.map((address) => address.split('/p2p/').at(-1)!)
     const printer = progressPrinter(process.stdout)
     try {
-      printer.finish(await node.mirror(config.group, peerId, (p) => printer.update(p)))
+      printer.finish(await node.mirror(config.group, peerIds, (p) => printer.update(p)))
     } catch (err) {
       await node.stop()
       if (err instanceof MirrorError || err instanceof InvalidArticleError) fail(err.message, 1)

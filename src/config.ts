@@ -22,6 +22,8 @@ export interface Config {
   readonly peers: readonly string[]
   /** Find peers on the local network by mDNS. */
   readonly mdns: boolean
+  /** Most bytes per second of history served to neighbours, all together; undefined for no cap. */
+  readonly serveRate: number | undefined
   readonly help: boolean
 }
 
@@ -35,8 +37,8 @@ export const USAGE = `Usage: usenet-node [start] [options]
 
 start (the default) runs a node: a SQLite store in the data directory, seeded demo groups on first start,
 the web UI, and a peer that floods posts with its neighbours and keeps their groups in sync.
-mirror runs the same node until it holds the whole history of <group> from the --peer given first,
-showing progress, then exits; the next start keeps the group current.
+mirror runs the same node until it holds the whole history of <group>, fetched from every --peer at once
+(each serves a share), showing progress, then exits; the next start keeps the group current.
 
 Options:
   --port <n>             web UI port (default 8080, env USENET_PORT)
@@ -50,6 +52,8 @@ Options:
   --peer <multiaddr>     a node to connect to, e.g. /ip4/192.0.2.7/tcp/7070/p2p/12D3KooW… (repeatable;
                          env USENET_PEERS, comma-separated)
   --mdns                 also find nodes on the local network (off by default)
+  --serve-rate <KiB/s>   cap the upload of history to other nodes, all together (default: no cap,
+                         env USENET_SERVE_RATE); gossip of new posts is not capped
   -h, --help             show this help
 `
 
@@ -84,6 +88,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const listen = (values.listen ?? splitList(env.USENET_LISTEN) ?? ['/ip4/127.0.0.1/tcp/7070']).map((addr) => checkMultiaddr(addr, '--listen', false))
   const peers = [...(values.peer ?? []), ...(splitList(env.USENET_PEERS) ?? [])].map((addr) => checkMultiaddr(addr, '--peer', true))
   if (command === 'mirror' && peers.length === 0 && !values.help) throw new ConfigError('mirror needs --peer <multiaddr> of a node that carries the group')
+  const serveRate = parseServeRate(values['serve-rate'] ?? env.USENET_SERVE_RATE)
   return Object.freeze({
     command,
     group,
@@ -95,6 +100,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     listen: Object.freeze(listen),
     peers: Object.freeze(peers),
     mdns: values.mdns ?? false,
+    serveRate,
     help: values.help ?? false,
   })
 }
@@ -114,9 +120,19 @@ function parse(argv: readonly string[]) {
       listen: { type: 'string', multiple: true },
       peer: { type: 'string', multiple: true },
       mdns: { type: 'boolean' },
+      'serve-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
+}
+
+/** KiB per second, given as a whole number, into bytes per second. */
+function parseServeRate(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 10_000_000) {
+    throw new ConfigError(`--serve-rate "${value}" is not a number of KiB per second from 1 to 10000000 (for example 1024 for 1 MiB/s)`)
+  }
+  return Number(value) * 1024
 }
 
 function splitList(value: string | undefined): string[] | undefined {

@@ -43,7 +43,8 @@ export interface RunningNode {
   readonly peerId: string
   readonly multiaddrs: readonly string[]
   /** Mirrors a group's history from a neighbour (by peer id), reporting progress; resolves when complete. */
-  mirror(group: string, peerId: string, onProgress?: (p: SyncProgress) => void): Promise<SyncProgress>
+  /** Mirrors a group from these neighbours at once (see mirrorGroup). */
+  mirror(group: string, peerIds: readonly string[], onProgress?: (p: SyncProgress) => void): Promise<SyncProgress>
   stop(): Promise<void>
 }
 
@@ -104,7 +105,10 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       { transport: peer, ingest, log: createLogger('gossip') },
       timings.testOnlyDropGossipDelivery ? { testOnlyDropDelivery: timings.testOnlyDropGossipDelivery } : {},
     )
-    const antiEntropy = createAntiEntropy({ transport: peer, db: store.db, ingest, log: createLogger('sync') })
+    const antiEntropy = createAntiEntropy(
+      { transport: peer, db: store.db, ingest, log: createLogger('sync') },
+      config.serveRate === undefined ? {} : { uploadBytesPerSecond: config.serveRate },
+    )
     await antiEntropy.serve()
     const directory = createGroupDirectory({
       db: store.db,
@@ -191,10 +195,10 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       token,
       peerId: peer.peerId,
       multiaddrs: peer.multiaddrs(),
-      mirror: (group, peerId, onProgress) =>
+      mirror: (group, peerIds, onProgress) =>
         mirrorGroup(
           { db: store.db, directory, antiEntropy, connectedPeers: () => peer.connectedPeers() },
-          { group, peerId, ...(onProgress ? { onProgress } : {}) },
+          { group, peerIds, ...(onProgress ? { onProgress } : {}) },
         ),
       async stop() {
         clearInterval(resync)

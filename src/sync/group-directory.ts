@@ -102,7 +102,9 @@ export function createGroupDirectory({
       if (!network) return
       network.gossip.carry(group)
       if (!pull) return
-      for (const peerId of network.connectedPeers()) void network.antiEntropy.pull(peerId, group)
+      // From every neighbour at once: the history is shared out between those that hold it.
+      const neighbours = network.connectedPeers()
+      if (neighbours.length > 0) void network.antiEntropy.pullFrom(neighbours, group)
     },
 
     async unsubscribe(name) {

@@ -16,39 +16,77 @@ export interface MirrorComponents {
 }
 
 /**
- * Mirrors a group's whole history from one neighbour onto this node: waits for the connection, learns the
- * group from the neighbour if this node does not know it, carries it, and pulls until this node holds
- * everything the neighbour has. Resumable: a second run fetches only what is still missing.
+ * Mirrors a group's whole history onto this node from one or several neighbours: waits for the connections,
+ * learns the group from a neighbour if this node does not know it, carries it, and pulls from all of them at
+ * once (each serves a share) until this node holds everything they have. Resumable: a second run fetches
+ * only what is still missing. Progress is the sum over the neighbours.
  */
 export async function mirrorGroup(
   { db, directory, antiEntropy, connectedPeers }: MirrorComponents,
   {
     group,
-    peerId,
+    peerIds,
     onProgress,
     connectTimeoutMs = 20_000,
-  }: { group: string; peerId: string; onProgress?: (p: SyncProgress) => void; connectTimeoutMs?: number },
+  }: { group: string; peerIds: readonly string[]; onProgress?: (p: SyncProgress) => void; connectTimeoutMs?: number },
 ): Promise<SyncProgress> {
   const name: GroupName = parseGroupName(group)
+  if (peerIds.length === 0) throw new MirrorError('name at least one peer to mirror from')
   const deadline = Date.now() + connectTimeoutMs
-  while (!connectedPeers().includes(peerId)) {
-    if (Date.now() > deadline) throw new MirrorError(`cannot reach the peer ${peerId}`)
+  // All of them if they come in time; at least one.
+  let reachable = peerIds.filter((p) => connectedPeers().includes(p))
+  while (reachable.length < peerIds.length && Date.now() <= deadline) {
     await new Promise((r) => setTimeout(r, 100))
+    reachable = peerIds.filter((p) => connectedPeers().includes(p))
   }
+  if (reachable.length === 0) throw new MirrorError(`cannot reach ${peerIds.length === 1 ? `the peer ${peerIds[0]}` : `any of the peers ${peerIds.join(', ')}`}`)
   if (!(await getGroup(db, name))) {
-    await directory.learnFrom(peerId).catch(() => 0)
-    if (!(await getGroup(db, name))) throw new MirrorError(`the peer ${peerId} does not carry the group ${name}`)
+    for (const peerId of reachable) {
+      await directory.learnFrom(peerId).catch(() => 0)
+      if (await getGroup(db, name)) break
+    }
+    if (!(await getGroup(db, name))) throw new MirrorError(`${reachable.length === 1 ? `the peer ${reachable[0]} does` : 'none of the peers'} not carry the group ${name}`)
   }
+  const latest = new Map<string, SyncProgress>()
   const stop = antiEntropy.onProgress((p) => {
-    if (p.group === name && p.peer === peerId) onProgress?.(p)
+    if (p.group !== name || !reachable.includes(p.peer)) return
+    latest.set(p.peer, p)
+    onProgress?.(combined(name, [...latest.values()]))
   })
   try {
     await directory.subscribe(name, { pull: false })
-    await antiEntropy.pull(peerId, name)
+    await antiEntropy.pullFrom(reachable, name)
   } finally {
     stop()
   }
-  const final = antiEntropy.status().find((p) => p.group === name && p.peer === peerId)
-  if (final?.state !== 'done') throw new MirrorError(`mirroring ${name} from ${peerId} failed: ${final?.error ?? 'no answer'}`)
-  return final
+  const finals = reachable.map((peerId) => antiEntropy.status().find((p) => p.group === name && p.peer === peerId))
+  const total = combined(
+    name,
+    finals.filter((p): p is SyncProgress => p !== undefined),
+  )
+  const failures = finals.filter((p) => p?.state !== 'done')
+  if (failures.length === finals.length || total.postsStored < total.postsWanted) {
+    const why = failures.map((p) => `${p?.peer ?? '?'}: ${p?.error ?? 'no answer'}`).join('; ')
+    throw new MirrorError(`mirroring ${name} failed${why ? ` (${why})` : ''}`)
+  }
+  return total
+}
+
+/** One progress for a mirror from several neighbours: what is wanted as the most any comparison found, posts stored summed. */
+function combined(group: GroupName, parts: readonly SyncProgress[]): SyncProgress {
+  const running = parts.some((p) => p.state === 'comparing' || p.state === 'fetching')
+  const done = parts.some((p) => p.state === 'done')
+  const finished = parts.map((p) => p.finishedAt ?? 0)
+  return {
+    group,
+    peer: parts.map((p) => p.peer).join(', '),
+    state: running ? (parts.some((p) => p.state === 'fetching') ? 'fetching' : 'comparing') : done ? 'done' : 'failed',
+    daysToCheck: Math.max(0, ...parts.map((p) => p.daysToCheck)),
+    daysChecked: Math.max(0, ...parts.map((p) => p.daysChecked)),
+    postsWanted: Math.max(0, ...parts.map((p) => p.postsWanted)),
+    postsStored: parts.reduce((n, p) => n + p.postsStored, 0),
+    postsTheyLack: Math.max(0, ...parts.map((p) => p.postsTheyLack)),
+    startedAt: Math.min(...parts.map((p) => p.startedAt)),
+    ...(running ? {} : { finishedAt: Math.max(...finished) }),
+  }
 }

@@ -7,11 +7,13 @@ function lines(text: string): string[] {
 }
 
 // Each case is a short-lived process that fails before opening anything; running them side by side keeps the file fast.
-describe.concurrent('bad peer and listen addresses', () => {
+describe.concurrent('bad peer and listen addresses, and a bad upload cap', () => {
   const cases: { args: string[]; value: string }[] = [
     { args: ['--peer', 'nonsense'], value: 'nonsense' },
     { args: ['--peer', '/ip4/127.0.0.1/tcp/7070'], value: '/ip4/127.0.0.1/tcp/7070' },
     { args: ['--listen', 'garbage'], value: 'garbage' },
+    { args: ['--serve-rate', 'fast'], value: 'fast' },
+    { args: ['--serve-rate', '0'], value: '0' },
   ]
   for (const { args, value } of cases) {
     it(`exits 2 with one stderr line naming "${value}" for ${args.join(' ')}`, async () => {
@@ -26,4 +28,13 @@ describe.concurrent('bad peer and listen addresses', () => {
       expect(errLines[0]).toContain(args[0])
     })
   }
+})
+
+describe('the upload cap', () => {
+  it('is read in KiB per second from --serve-rate or USENET_SERVE_RATE, and is off by default', async () => {
+    const { loadConfig } = await import('../../src/config.ts')
+    expect(loadConfig([]).serveRate).toBeUndefined()
+    expect(loadConfig(['--serve-rate', '1024']).serveRate).toBe(1024 * 1024)
+    expect(loadConfig([], { USENET_SERVE_RATE: '64' }).serveRate).toBe(64 * 1024)
+  })
 })

@@ -6,7 +6,7 @@ import { parseGroupName } from '../../src/article/index.ts'
 import { addGroup, prepareDataDir } from '../../src/store/index.ts'
 import { type FrameStream, SYNC_PROTOCOL, type StreamTransport } from '../../src/sync/index.ts'
 import { decodeRequest } from '../../src/sync/sync-frames.ts'
-import { captureStderr } from '../network/support.ts'
+import { captureStderr, readStore } from '../network/support.ts'
 import { groupIds, makeHistory, type ServingNode, sortedIds, startServingNode, writeHistory } from './support.ts'
 
 /*
@@ -129,5 +129,26 @@ describe('mirroring from several neighbours at once', () => {
     expect(states.get(honest1!.peer.peerId)?.state).toBe('done')
     expect(states.get(honest2!.peer.peerId)?.state).toBe('done')
     expect(log.lines.some((l) => l.includes(liar!.peer.peerId) && l.includes('sent an invalid post'))).toBe(true)
+  })
+
+  it("serves no faster than the neighbour's upload cap", async () => {
+    const [dir] = await sameHistoryIn(1)
+    const capped = await startServingNode(dir!, { uploadBytesPerSecond: 1024 * 1024 })
+    nodes.push(capped)
+    const fresh = await freshNodeConnectedTo([capped])
+    const started = performance.now()
+    const stored = await fresh.antiEntropy.pullFrom([capped.peer.peerId], parseGroupName(GROUP))
+    const seconds = (performance.now() - started) / 1000
+    expect(stored).toBe(POSTS)
+    const bytes = (
+      await readStore(fresh, (db) =>
+        db
+          .selectFrom('shard_changes')
+          .select((eb) => eb.fn.sum<number>(eb.fn('length', ['change'])).as('n'))
+          .executeTakeFirstOrThrow(),
+      )
+    ).n
+    // The posts' changes alone, at 1 MiB/s, take this long; the cap may only make it slower.
+    expect(seconds).toBeGreaterThanOrEqual((Number(bytes) / (1024 * 1024)) * 0.95)
   })
 })
