@@ -14,7 +14,11 @@
  *    its length prefix, including the empty frame that ends each answer; noise/yamux/multistream framing not
  *    counted). Wall time is the whole pull: comparison, fetch, verification and the committed transaction.
  *
- *   npm run bench:mirror [-- --sizes 10000,50000 --runs 3 --ae-posts 100000 --ae-runs 5 --skip-mirror --skip-ae]
+ * 1b. Sources: the same group (--sources-posts) mirrored from one and from three neighbour processes, each
+ *    serving at most --cap KiB/s (the node's --serve-rate), to show a mirror gets faster with more neighbours.
+ *
+ *   npm run bench:mirror [-- --sizes 10000,50000 --runs 3 --sources-posts 50000 --cap 1024 --ae-posts 100000 --ae-runs 5
+ *                           --skip-mirror --skip-sources --skip-ae]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { copyFile, writeFile } from 'node:fs/promises'
@@ -46,6 +50,9 @@ const { values } = parseArgs({
     'ae-posts': { type: 'string', default: '100000' },
     'ae-runs': { type: 'string', default: '5' },
     'skip-mirror': { type: 'boolean', default: false },
+    'sources-posts': { type: 'string', default: '50000' },
+    cap: { type: 'string', default: '1024' },
+    'skip-sources': { type: 'boolean', default: false },
     'skip-ae': { type: 'boolean', default: false },
   },
 })
@@ -216,14 +223,16 @@ interface MirrorRun {
   peakMiB: number | undefined
 }
 
-async function mirrorOnce(group: string, peerAddress: string): Promise<MirrorRun> {
+async function mirrorOnce(group: string, peerAddresses: readonly string[]): Promise<MirrorRun> {
   const tmp = await tempDir('bench-mirror-node-')
-  const run = runCli(['mirror', group, '--no-seeds', '--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--peer', peerAddress, '--data-dir', tmp.dir], {
+  const peers = peerAddresses.flatMap((a) => ['--peer', a])
+  const run = runCli(['mirror', group, '--no-seeds', '--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', ...peers, '--data-dir', tmp.dir], {
     timed: true,
   })
   const { lines, exitMs, code, stderr } = await run.done
   await tmp.remove()
-  const up = lines.find((l) => l.text.startsWith('Node running:'))
+  const up = lines.find((l) => l.text.startsWith("Node running:"))
+  if (process.env.BENCH_LINES) for (const l of lines) console.log(`  ${(l.at - (up?.at ?? 0)).toFixed(0)} ms: ${l.text}`)
   const last = lines.find((l) => l.text.startsWith('mirrored '))
   if (code !== 0 || !up || !last) throw new Error(`mirror failed (exit ${code}):\n${lines.map((l) => l.text).join('\n')}\n${stderr.slice(-2000)}`)
   // "mirrored g: N new posts (N/N posts · d/d days compared · R posts/s)"
@@ -264,7 +273,7 @@ async function benchMirror(size: number): Promise<string[]> {
     for (let r = 0; r < RUNS; r++) {
       t = performance.now()
       floors.push(await floor(workers, articles))
-      const m = await mirrorOnce(group, address)
+      const m = await mirrorOnce(group, [address])
       if (m.posts !== size) throw new Error(`mirrored ${m.posts} posts, expected ${size}`)
       runs.push(m)
       console.log(
@@ -285,6 +294,58 @@ async function benchMirror(size: number): Promise<string[]> {
     neighbour.kill()
     await neighbour.done
     await dir.remove()
+  }
+  return rows
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1b. The same group from one and from three neighbours whose upload is capped (--serve-rate).
+
+/** Starts a neighbour process on a data directory holding a store; resolves with its address once it runs. */
+async function startNeighbour(dataDir: string, extra: string[] = []): Promise<{ address: string; stop(): Promise<void> }> {
+  const key = await newPeerKey()
+  await writeFile(join(dataDir, 'peer.key'), key, { mode: 0o600 })
+  const port = await freePort()
+  const run = runCli(['start', '--no-seeds', '--port', '0', '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--data-dir', dataDir, ...extra], {
+    until: (line) => line.startsWith('Node running:'),
+  })
+  await Promise.race([run.ready, run.done.then((r) => Promise.reject(new Error(`neighbour exited: ${r.stderr.slice(-2000)}`)))])
+  return {
+    address: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdOf(key)}`,
+    async stop() {
+      run.kill()
+      await run.done
+    },
+  }
+}
+
+async function benchSources(size: number, capKiB: number): Promise<string[]> {
+  const group = `bench.sources${size}`
+  console.log(`\n[sources ${size}] generating ${size} signed ~1 KB posts over 30 days…`)
+  const articles = makeCorpus({ group, posts: size, days: 30 })
+  const dirs = await Promise.all([0, 1, 2].map((i) => tempDir(`bench-sources-${i}-`)))
+  for (const d of dirs) await prepareDataDir(d.dir)
+  await writeStore(join(dirs[0]!.dir, 'node.sqlite'), group, articles)
+  for (const d of dirs.slice(1)) await copyFile(join(dirs[0]!.dir, 'node.sqlite'), join(d.dir, 'node.sqlite'))
+  const neighbours = await Promise.all(dirs.map((d) => startNeighbour(d.dir, ['--serve-rate', String(capKiB)])))
+  const rows: string[] = []
+  try {
+    let one: number | undefined
+    for (const count of [1, 3]) {
+      const m = await mirrorOnce(
+        group,
+        neighbours.slice(0, count).map((n) => n.address),
+      )
+      if (m.posts !== size) throw new Error(`mirrored ${m.posts} posts, expected ${size}`)
+      one ??= m.mirrorS
+      console.log(`[sources ${size}] from ${count}: node up→mirrored ${m.mirrorS.toFixed(2)} s (${(size / m.mirrorS).toFixed(0)} posts/s), peak RSS ${m.peakMiB?.toFixed(0) ?? '?'} MiB`)
+      rows.push(
+        `| ${count} | ${size.toLocaleString('en')} | ${capKiB} KiB/s each | ${m.mirrorS.toFixed(2)} s | ${(size / m.mirrorS).toFixed(0)}/s | ${(one / m.mirrorS).toFixed(2)}× | ${m.peakMiB?.toFixed(0) ?? '?'} MiB |`,
+      )
+    }
+  } finally {
+    await Promise.all(neighbours.map((n) => n.stop()))
+    await Promise.all(dirs.map((d) => d.remove()))
   }
   return rows
 }
@@ -447,6 +508,7 @@ async function benchAntiEntropy(): Promise<string[]> {
 
 const mirrorRows: string[] = []
 if (!values['skip-mirror']) for (const size of values.sizes.split(',').map(Number)) mirrorRows.push(...(await benchMirror(size)))
+const sourceRows = values['skip-sources'] ? [] : await benchSources(Number(values['sources-posts']), Number(values.cap))
 const aeRows = values['skip-ae'] ? [] : await benchAntiEntropy()
 
 if (mirrorRows.length) {
@@ -457,6 +519,13 @@ if (mirrorRows.length) {
   console.log('|---|---|---|---|---|---|---|')
   for (const r of mirrorRows) console.log(r)
   console.log('Target: 50k posts at ≥ 6,000 posts/s (≤ 8.5 s), every signature verified and committed.')
+}
+if (sourceRows.length) {
+  console.log('\nMirror one group from 1 and from 3 neighbour processes, each serving at most --cap KiB/s (--serve-rate), one run each:')
+  console.log('| neighbours | posts | upload cap | node up → mirrored | posts/s | speed-up over one | peak RSS |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (const r of sourceRows) console.log(r)
+  console.log('Target: 3 neighbours ≥ 2.5× faster than one.')
 }
 if (aeRows.length) {
   console.log(

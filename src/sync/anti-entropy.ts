@@ -82,7 +82,10 @@ export interface AntiEntropy {
   serve(): Promise<void>
   /** Pulls from one neighbour what this node lacks of a group; returns how many posts were new. */
   pull(peerId: string, group: GroupName): Promise<number>
-  /** The same from several neighbours at once, the missing posts shared out between them. */
+  /**
+   * The same from several neighbours at once, the missing posts shared out between them. A neighbour this
+   * node is already pulling the group from is left out (its running pull covers it).
+   */
   pullFrom(peerIds: readonly string[], group: GroupName): Promise<number>
   onProgress(listener: (progress: SyncProgress) => void): () => void
   /** The latest progress of each (group, neighbour) pair: syncing, or how the last comparison ended. */
@@ -101,6 +104,9 @@ const MAX_STREAMS_PER_ASKER = 8
 /** Whole-history comparisons (the asker holds no day: a first round from a node with nothing) one neighbour may ask per group within the window. */
 const WHOLE_HISTORY_ASKS = 6
 const WHOLE_HISTORY_WINDOW_MS = 10 * 60_000
+
+/** The smallest batch of posts asked of a neighbour while others share the fetch. */
+const MIN_BATCH = 50
 
 /** A hinted pull waits this long, so several hints about one group become one comparison. */
 const HINT_DELAY_MS = 500
@@ -629,7 +635,22 @@ export function createAntiEntropy(
    * pull and its batch goes to the others. Batches are verified and stored through ingest while the next are
    * fetched. Resolves with the posts stored.
    */
-  async function pullFrom(peerIds: readonly string[], group: GroupName): Promise<number> {
+  // Pulls running now, per (group, neighbour): a second pull of the same pair (a hint, a reconnection, a
+  // mirror started meanwhile) would compare and fetch the same posts again.
+  const pulling = new Set<string>()
+
+  async function pullFrom(requested: readonly string[], group: GroupName): Promise<number> {
+    const peerIds = [...new Set(requested)].filter((peerId) => !pulling.has(`${group} ${peerId}`))
+    if (peerIds.length === 0) return 0
+    for (const peerId of peerIds) pulling.add(`${group} ${peerId}`)
+    try {
+      return await pullFromFree(peerIds, group)
+    } finally {
+      for (const peerId of peerIds) pulling.delete(`${group} ${peerId}`)
+    }
+  }
+
+  async function pullFromFree(peerIds: readonly string[], group: GroupName): Promise<number> {
     const startedAt = Date.now()
     const tracks = new Map(peerIds.map((peerId) => [peerId, tracker(group, peerId)]))
     const failed = new Set<string>()
@@ -664,10 +685,14 @@ export function createAntiEntropy(
     // 2. Fetch, newest day first, shared out between the neighbours that hold each post.
     let queue = [...holders.keys()].sort((a, b) => dayOf.get(b)! - dayOf.get(a)!)
     const take = (peerId: string): MessageId[] => {
+      // Smaller batches as the queue runs out, so the neighbours finish together rather than one of them
+      // fetching a last full batch alone (BitTorrent's end game, by batch size).
+      const serving = peerIds.filter((p) => !failed.has(p)).length
+      const size = Math.min(MAX_IDS_PER_REQUEST, Math.max(MIN_BATCH, Math.ceil(queue.length / (2 * serving))))
       const batch: MessageId[] = []
       const rest: MessageId[] = []
       let i = 0
-      for (; i < queue.length && batch.length < MAX_IDS_PER_REQUEST; i++) {
+      for (; i < queue.length && batch.length < size; i++) {
         const id = queue[i]!
         if (holders.get(id)!.has(peerId)) batch.push(id)
         else rest.push(id)
