@@ -119,7 +119,8 @@ function runCli(
 } {
   // BENCH_PROF=<dir>: each node process writes a CPU profile there.
   const profile = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
-  const node = [process.execPath, ...profile, '--import', TSX, CLI, ...args]
+  // The flags bin/usenet-node.mjs runs the CLI with.
+  const node = [process.execPath, ...profile, '--max-semi-space-size=8', '--import', TSX, CLI, ...args]
   const [cmd, ...rest] = timed && HAVE_TIME ? ['/usr/bin/time', '-v', ...node] : node
   const t0 = performance.now()
   const child = spawn(cmd!, rest, { cwd: ROOT, env: quiet, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -231,7 +232,7 @@ async function mirrorOnce(group: string, peerAddresses: readonly string[]): Prom
   })
   const { lines, exitMs, code, stderr } = await run.done
   await tmp.remove()
-  const up = lines.find((l) => l.text.startsWith("Node running:"))
+  const up = lines.find((l) => l.text.startsWith('Node running:'))
   if (process.env.BENCH_LINES) for (const l of lines) console.log(`  ${(l.at - (up?.at ?? 0)).toFixed(0)} ms: ${l.text}`)
   const last = lines.find((l) => l.text.startsWith('mirrored '))
   if (code !== 0 || !up || !last) throw new Error(`mirror failed (exit ${code}):\n${lines.map((l) => l.text).join('\n')}\n${stderr.slice(-2000)}`)
@@ -338,7 +339,9 @@ async function benchSources(size: number, capKiB: number): Promise<string[]> {
       )
       if (m.posts !== size) throw new Error(`mirrored ${m.posts} posts, expected ${size}`)
       one ??= m.mirrorS
-      console.log(`[sources ${size}] from ${count}: node up→mirrored ${m.mirrorS.toFixed(2)} s (${(size / m.mirrorS).toFixed(0)} posts/s), peak RSS ${m.peakMiB?.toFixed(0) ?? '?'} MiB`)
+      console.log(
+        `[sources ${size}] from ${count}: node up→mirrored ${m.mirrorS.toFixed(2)} s (${(size / m.mirrorS).toFixed(0)} posts/s), peak RSS ${m.peakMiB?.toFixed(0) ?? '?'} MiB`,
+      )
       rows.push(
         `| ${count} | ${size.toLocaleString('en')} | ${capKiB} KiB/s each | ${m.mirrorS.toFixed(2)} s | ${(size / m.mirrorS).toFixed(0)}/s | ${(one / m.mirrorS).toFixed(2)}× | ${m.peakMiB?.toFixed(0) ?? '?'} MiB |`,
       )

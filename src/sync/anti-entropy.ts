@@ -105,6 +105,9 @@ const MAX_STREAMS_PER_ASKER = 8
 const WHOLE_HISTORY_ASKS = 6
 const WHOLE_HISTORY_WINDOW_MS = 10 * 60_000
 
+/** How far serving may run ahead of its upload cap before it sleeps, in ms. */
+const PACE_STEP_MS = 20
+
 /** The smallest batch of posts asked of a neighbour while others share the fetch. */
 const MIN_BATCH = 50
 
@@ -199,12 +202,17 @@ export function createAntiEntropy(
   const wholeHistoryAsks = new Map<string, number[]>()
   let uploadPaidUntil = 0
 
-  /** Waits as long as sending `bytes` takes at the upload cap, so what is served keeps under it. */
+  /**
+   * Waits as long as sending `bytes` takes at the upload cap, so what is served keeps under it. Sleeps come
+   * in steps of PACE_STEP_MS, and time overslept (timers fire late) is made up by the next bytes, up to a
+   * step's worth: without that, per-post sleeps of about a millisecond ran a quarter slower than the cap.
+   */
   async function paced(bytes: number): Promise<void> {
     if (!uploadBytesPerSecond) return
-    const now = Date.now()
-    uploadPaidUntil = Math.max(uploadPaidUntil, now) + (bytes * 1000) / uploadBytesPerSecond
-    if (uploadPaidUntil - now > 1) await new Promise((resolve) => setTimeout(resolve, uploadPaidUntil - now))
+    const now = performance.now()
+    uploadPaidUntil = Math.max(uploadPaidUntil, now - PACE_STEP_MS) + (bytes * 1000) / uploadBytesPerSecond
+    const ahead = uploadPaidUntil - now
+    if (ahead > PACE_STEP_MS) await new Promise((resolve) => setTimeout(resolve, ahead))
   }
 
   /** A neighbour that asks for a whole history again and again (a node with nothing asks once) is refused for a while. */

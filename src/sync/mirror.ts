@@ -39,13 +39,15 @@ export async function mirrorGroup(
     await new Promise((r) => setTimeout(r, 100))
     reachable = peerIds.filter((p) => connectedPeers().includes(p))
   }
-  if (reachable.length === 0) throw new MirrorError(`cannot reach ${peerIds.length === 1 ? `the peer ${peerIds[0]}` : `any of the peers ${peerIds.join(', ')}`}`)
+  if (reachable.length === 0)
+    throw new MirrorError(`cannot reach ${peerIds.length === 1 ? `the peer ${peerIds[0]}` : `any of the peers ${peerIds.join(', ')}`}`)
   if (!(await getGroup(db, name))) {
     for (const peerId of reachable) {
       await directory.learnFrom(peerId).catch(() => 0)
       if (await getGroup(db, name)) break
     }
-    if (!(await getGroup(db, name))) throw new MirrorError(`${reachable.length === 1 ? `the peer ${reachable[0]} does` : 'none of the peers'} not carry the group ${name}`)
+    if (!(await getGroup(db, name)))
+      throw new MirrorError(`${reachable.length === 1 ? `the peer ${reachable[0]} does` : 'none of the peers'} not carry the group ${name}`)
   }
   const latest = new Map<string, SyncProgress>()
   const stop = antiEntropy.onProgress((p) => {
