@@ -83,8 +83,8 @@ export interface AntiEntropy {
   /** Pulls from one neighbour what this node lacks of a group; returns how many posts were new. */
   pull(peerId: string, group: GroupName): Promise<number>
   /**
-   * The same from several neighbours at once, the missing posts shared out between them. A neighbour this
-   * node is already pulling the group from is left out (its running pull covers it).
+   * The same from several neighbours at once, the missing posts shared out between them. If this node is
+   * already pulling the group from one of them, it waits for that pull to end first.
    */
   pullFrom(peerIds: readonly string[], group: GroupName): Promise<number>
   onProgress(listener: (progress: SyncProgress) => void): () => void
@@ -643,18 +643,26 @@ export function createAntiEntropy(
    * pull and its batch goes to the others. Batches are verified and stored through ingest while the next are
    * fetched. Resolves with the posts stored.
    */
-  // Pulls running now, per (group, neighbour): a second pull of the same pair (a hint, a reconnection, a
-  // mirror started meanwhile) would compare and fetch the same posts again.
-  const pulling = new Set<string>()
+  // Pulls running now, per (group, neighbour). A second pull of the same pair (a hint, a reconnection, a
+  // mirror started meanwhile) waits for the first to end, then compares again (cheap once in sync), so no
+  // post is fetched twice and every caller gets the outcome of a pull of its own.
+  const pulling = new Map<string, Promise<unknown>>()
 
   async function pullFrom(requested: readonly string[], group: GroupName): Promise<number> {
-    const peerIds = [...new Set(requested)].filter((peerId) => !pulling.has(`${group} ${peerId}`))
-    if (peerIds.length === 0) return 0
-    for (const peerId of peerIds) pulling.add(`${group} ${peerId}`)
+    const peerIds = [...new Set(requested)]
+    const keys = peerIds.map((peerId) => `${group} ${peerId}`)
+    for (;;) {
+      const running = keys.map((key) => pulling.get(key)).filter((p) => p !== undefined)
+      if (running.length === 0) break
+      await Promise.allSettled(running)
+    }
+    const result = pullFromFree(peerIds, group)
+    const settled = result.catch(() => undefined)
+    for (const key of keys) pulling.set(key, settled)
     try {
-      return await pullFromFree(peerIds, group)
+      return await result
     } finally {
-      for (const peerId of peerIds) pulling.delete(`${group} ${peerId}`)
+      for (const key of keys) if (pulling.get(key) === settled) pulling.delete(key)
     }
   }
 
