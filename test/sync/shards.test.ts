@@ -2,7 +2,7 @@ import * as Automerge from '@automerge/automerge'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { composeArticle, messageIdHex, parseGroupName, type SignedArticle } from '../../src/article/index.ts'
-import { listShards } from '../../src/store/index.ts'
+import { changesOf, listShards } from '../../src/store/index.ts'
 import { canonicalChange } from '../../src/sync/canonical-change.ts'
 import { shardId, utcDay } from '../../src/sync/shard-key.ts'
 import { alice, makeArticle, mallory } from '../helpers/articles.ts'
@@ -111,6 +111,22 @@ describe('shard rollover', () => {
       Automerge.free(doc)
     }
   })
+  it('serves the saved change of each asked post from its leaf, skipping unknown ids and other groups’ posts', async () => {
+    const other = makeArticle({ group: 'test.two', body: 'elsewhere', date: DAY })
+    await ingestAll(node, [other])
+    const asked = [...day.slice(0, 120), other, makeArticle({ body: 'never stored', date: DAY })]
+    const served = await changesOf(
+      node.store.db,
+      'test.one',
+      asked.map((a) => a.id),
+    )
+    expect(served.map((c) => Buffer.from(c).toString('hex')).sort()).toEqual(
+      day
+        .slice(0, 120)
+        .map((a) => Buffer.from(canonicalChange(a)).toString('hex'))
+        .sort(),
+    )
+  })
 })
 
 describe('days', () => {
@@ -160,6 +176,7 @@ describe('days', () => {
       for (const group of ['test.one', 'test.two']) {
         const loaded = await loadShards(node.store.db, group)
         expect([...loaded.entries()].map(([id, s]) => [id, s.keys])).toEqual([[`${group}/${utcDay(DAY)}`, [cross.id]]])
+        expect(await changesOf(node.store.db, group, [cross.id])).toEqual([canonicalChange(cross)])
       }
     } finally {
       await node.close()
