@@ -375,6 +375,14 @@ const kindOf = (request: Uint8Array): Kind => (request[1] === 1 || request[1] ==
 function counting(peer: Peer, traffic: { current: Traffic }): StreamTransport {
   const wrap = (s: FrameStream): FrameStream => {
     let kind: Kind | undefined
+    const count = (frame: Uint8Array) => {
+      if (kind === undefined) {
+        kind = kindOf(frame)
+        traffic.current[kind].streams++
+        if (kind === 'fetch') traffic.current.firstFetchAt ??= performance.now()
+      }
+      traffic.current[kind].sent += framed(frame.length)
+    }
     return {
       async read() {
         const frame = await s.read()
@@ -382,13 +390,12 @@ function counting(peer: Peer, traffic: { current: Traffic }): StreamTransport {
         return frame
       },
       async write(frame) {
-        if (kind === undefined) {
-          kind = kindOf(frame)
-          traffic.current[kind].streams++
-          if (kind === 'fetch') traffic.current.firstFetchAt ??= performance.now()
-        }
-        traffic.current[kind].sent += framed(frame.length)
+        count(frame)
         await s.write(frame)
+      },
+      async writeFrames(frames) {
+        for (const frame of frames) count(frame)
+        await s.writeFrames(frames)
       },
       close: () => s.close(),
     }

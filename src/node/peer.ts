@@ -28,6 +28,8 @@ export type TopicValidator = (data: Uint8Array, from: string) => Promise<Verdict
 export interface FrameStream {
   read(): Promise<Uint8Array>
   write(frame: Uint8Array): Promise<void>
+  /** Several frames in one write: one network message for a batch instead of one per frame. */
+  writeFrames(frames: readonly Uint8Array[]): Promise<void>
   close(): Promise<void>
 }
 
@@ -218,6 +220,7 @@ function frameStream(stream: Parameters<typeof lpStream>[0] & { close(): Promise
   return {
     read: async () => (await lp.read()).subarray(),
     write: (frame) => lp.write(frame),
+    writeFrames: (frames) => lp.writeV([...frames]),
     close: () => stream.close(),
   }
 }

@@ -59,6 +59,8 @@ const MAX_LATER = 4096
 const MAX_ACCEPTED_IDS = 1 << 20
 /** Answer frames are flushed at this size; an entry is at most MAX_IDS_PER_ENTRY ids, so a frame stays below 1 MiB. */
 const FLUSH_BYTES = 256 * 1024
+/** Changes are written in runs of this many bytes: a Noise message holds at most 64 KiB. */
+const WRITE_RUN_BYTES = 60 * 1024
 
 export interface SyncProgress {
   readonly group: GroupName
@@ -269,11 +271,23 @@ export function createAntiEntropy(
       case 'buckets':
         return answerBuckets(stream, request)
       case 'changes': {
+        // Written in runs of about one Noise message: a frame per write cost a socket write, a yamux frame and an
+        // encryption per post on both sides.
+        let run: Uint8Array[] = []
+        let runBytes = 0
         for (const change of await changesOf(db, request.group, request.ids)) {
-          await paced(change.length)
-          await stream.write(change)
+          run.push(change)
+          runBytes += change.length
+          if (runBytes >= WRITE_RUN_BYTES) {
+            await paced(runBytes)
+            await stream.writeFrames(run)
+            run = []
+            runBytes = 0
+          }
         }
-        await stream.write(new Uint8Array(0))
+        await paced(runBytes)
+        run.push(new Uint8Array(0))
+        await stream.writeFrames(run)
         return
       }
       case 'hint': {

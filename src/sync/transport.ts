@@ -2,6 +2,8 @@
 export interface FrameStream {
   read(): Promise<Uint8Array>
   write(frame: Uint8Array): Promise<void>
+  /** Several frames in one write: one network message for a batch instead of one per frame. */
+  writeFrames(frames: readonly Uint8Array[]): Promise<void>
   close(): Promise<void>
 }
 

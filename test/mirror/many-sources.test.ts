@@ -56,6 +56,13 @@ function altering(transport: StreamTransport): StreamTransport {
       transport.handle(protocol, (stream, from) => {
         if (protocol !== SYNC_PROTOCOL) return handler(stream, from)
         let changes = false
+        const alter = (frame: Uint8Array): Uint8Array => {
+          if (!changes || frame.length < 10) return frame
+          const altered = Uint8Array.from(frame)
+          // Inside the article's body, which ends two bytes before the change does.
+          altered[altered.length - 5] = altered[altered.length - 5]! ^ 0x01
+          return altered
+        }
         const lying: FrameStream = {
           async read() {
             const frame = await stream.read()
@@ -64,13 +71,8 @@ function altering(transport: StreamTransport): StreamTransport {
             } catch {}
             return frame
           },
-          async write(frame) {
-            if (!changes || frame.length < 10) return stream.write(frame)
-            const altered = Uint8Array.from(frame)
-            // Inside the article's body, which ends two bytes before the change does.
-            altered[altered.length - 5] = altered[altered.length - 5]! ^ 0x01
-            return stream.write(altered)
-          },
+          write: (frame) => stream.write(alter(frame)),
+          writeFrames: (frames) => stream.writeFrames(frames.map(alter)),
           close: () => stream.close(),
         }
         return handler(lying, from)

@@ -189,6 +189,10 @@ export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport 
             await stream.write(frame)
             if (changes && frame.length > 0) served.framesWritten++
           },
+          async writeFrames(frames) {
+            await stream.writeFrames(frames)
+            if (changes) served.framesWritten += frames.filter((f) => f.length > 0).length
+          },
           close: () => stream.close(),
         }
         return handler(tapped, from)
