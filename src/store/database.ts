@@ -17,6 +17,8 @@ export interface Store {
 export interface OpenStoreOptions {
   /** Told about trouble that does not stop the store (a failed background checkpoint). */
   warn?: (message: string) => void
+  /** Background checkpoints: how often (ms), and the log length (pages) past which writers wait for one. */
+  checkpoints?: { intervalMs?: number; maxLogPages?: number }
 }
 
 /**
@@ -24,7 +26,7 @@ export interface OpenStoreOptions {
  * WAL lets readers run beside the writer; synchronous=FULL makes a commit durable before we acknowledge a post
  * (see `transactionWith` for the one exception).
  */
-export async function openStore(path: string, { warn = () => {} }: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(path: string, { warn = () => {}, checkpoints = {} }: OpenStoreOptions = {}): Promise<Store> {
   let sqlite: SqliteDatabase.Database
   try {
     sqlite = new SqliteDatabase(path)
@@ -41,7 +43,8 @@ export async function openStore(path: string, { warn = () => {} }: OpenStoreOpti
     await db.destroy()
     throw new StoreError(`cannot migrate the database ${path}: ${(error as Error).message}`)
   }
-  const checkpointer = startCheckpointer(sqlite, { onError: warn })
+  const checkpointer = startCheckpointer(sqlite, { ...checkpoints, onError: warn })
+  checkpointerOf.set(db, checkpointer)
   return {
     db,
     sqlite,
@@ -59,6 +62,9 @@ export async function migrateDown(db: Db): Promise<void> {
   if (error) throw new StoreError(`cannot undo the last migration: ${(error as Error).message}`)
 }
 
+/** The checkpointer of each open store's connection, so every write transaction can wait for it. */
+const checkpointerOf = new WeakMap<Db, Checkpointer>()
+
 /**
  * How much a commit must survive. `power-loss`: synced to disk before the commit returns (synchronous=FULL, one
  * fsync per commit). `process-crash`: a crash or SIGKILL of this process loses nothing, a power cut may lose the
@@ -73,6 +79,8 @@ export type Durability = 'power-loss' | 'process-crash'
  * relaying gossip should not pay that per post. Every other commit stays at synchronous=FULL.
  */
 export async function transactionWith<T>(db: Db, durability: Durability, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  // Bulk writers (mirroring, seeding) commit without a pause; this is where they let the log be copied.
+  await checkpointerOf.get(db)?.catchUp()
   if (durability === 'power-loss') return db.transaction().execute(work)
   await sql`pragma synchronous = NORMAL`.execute(db)
   try {

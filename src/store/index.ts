@@ -1,4 +1,4 @@
-export { type Durability, migrateDown, openStore, type Store, transactionWith } from './database.ts'
+export { type Durability, migrateDown, type OpenStoreOptions, openStore, type Store, transactionWith } from './database.ts'
 export { StoreError } from './errors.ts'
 export { loadOrCreateOwnerKey, loadOrCreateOwnerToken, loadOrCreateSecretFile, prepareDataDir } from './owner-files.ts'
 export { forgetPeer, knownPeers, rememberPeer } from './peers.ts'

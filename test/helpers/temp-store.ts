@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseGroupName } from '../../src/article/index.ts'
 import { createLogger } from '../../src/logger.ts'
-import { addGroup, openStore, type Store } from '../../src/store/index.ts'
+import { addGroup, type OpenStoreOptions, openStore, type Store } from '../../src/store/index.ts'
 import { createIngest, type Ingest } from '../../src/sync/ingest.ts'
 import { ShardDocuments, type ShardDocumentsInit } from '../../src/sync/shard-documents.ts'
 
@@ -20,13 +20,15 @@ export async function tempNode({
   groups = ['test.one', 'test.two'],
   shards: shardInit = {},
   now,
+  checkpoints,
 }: {
   groups?: string[]
   shards?: ShardDocumentsInit
   now?: () => number
+  checkpoints?: OpenStoreOptions['checkpoints']
 } = {}): Promise<TempNode> {
   const dir = await mkdtemp(join(tmpdir(), 'usenet-test-'))
-  const store = await openStore(join(dir, 'node.sqlite'))
+  const store = await openStore(join(dir, 'node.sqlite'), checkpoints ? { checkpoints } : {})
   for (const name of groups) await addGroup(store.db, { name: parseGroupName(name), description: `about ${name}`, createdAt: 0 })
   const shards = new ShardDocuments(shardInit)
   const ingest = createIngest({ db: store.db, shards, log: createLogger('test'), ...(now ? { now } : {}) })
