@@ -1,7 +1,7 @@
 import type { GroupName, MessageId } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import { bucketDigests, changesOf, dayDigests, getGroup, hashOf, idsOfDay, idsWithPrefix, xorInto, type Db } from '../store/index.ts'
-import type { Ingest } from './ingest.ts'
+import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
 import {
   type BucketEntry,
   type DayEntry,
@@ -741,7 +741,8 @@ export function createAntiEntropy(
     }
     // Batches fetched but not yet stored, all neighbours together: bounds memory, keeps ingest busy.
     const storing = new Set<Promise<void>>()
-    const maxStoring = peerIds.length + 1
+    // Enough waiting that ingest can store several in one commit (MAX_CHANGES_PER_COMMIT).
+    const maxStoring = peerIds.length + Math.ceil(MAX_CHANGES_PER_COMMIT / MAX_IDS_PER_REQUEST)
     const work = async (peerId: string) => {
       const track = tracks.get(peerId)!
       for (;;) {

@@ -9,6 +9,7 @@ export {
   type IngestOptions,
   type IngestOrigin,
   type IngestResult,
+  MAX_CHANGES_PER_COMMIT,
   POOL_MIN_BATCH,
 } from './ingest.ts'
 export { createPoster, type NewPost, type OwnerIdentity, type Poster, type PosterComponents } from './posting.ts'

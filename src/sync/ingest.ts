@@ -63,9 +63,12 @@ export interface Ingest {
  */
 export function createIngest({ db, shards, log, now = Date.now, pool }: IngestComponents): Ingest {
   const listeners = new Set<AcceptedListener>()
-  let queue: Promise<unknown> = Promise.resolve()
 
-  async function run(changes: readonly Uint8Array[], { origin = 'local', group }: IngestOptions, checking?: Promise<CheckedChange[]>): Promise<IngestResult[]> {
+  async function run(
+    changes: readonly Uint8Array[],
+    { origin = 'local', group }: IngestOptions,
+    checking?: Promise<readonly (CheckedChange | undefined)[]>,
+  ): Promise<IngestResult[]> {
     const results: IngestResult[] = new Array(changes.length)
     const candidates: { index: number; read: CanonicalChange; groups: GroupName[] }[] = []
     const carried = await carriedGroups(db)
@@ -157,6 +160,58 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
     return results
   }
 
+  interface Job {
+    readonly changes: readonly Uint8Array[]
+    readonly options: IngestOptions
+    readonly checking: Promise<CheckedChange[]> | undefined
+    resolve(results: IngestResult[]): void
+    reject(err: unknown): void
+  }
+  const waiting: Job[] = []
+  let draining = false
+
+  /**
+   * Stores the waiting batches in order. Batches waiting behind each other from the same origin and group go
+   * into one transaction, up to MAX_CHANGES_PER_COMMIT: a commit writes every index page its rows touched, so
+   * 2,000 posts in one commit write about half the log that four commits of 500 do (a mirror's batches, a
+   * burst of gossip).
+   */
+  async function drain(): Promise<void> {
+    draining = true
+    while (waiting.length > 0) {
+      // Each commit starts on a fresh turn of the event loop. Its queries run synchronously (better-sqlite3), so
+      // without that a backlog of batches held off sockets and timers until all of it was stored: 16 s for a
+      // publisher 200 local posts behind in bench/propagation.ts, and libp2p's ping dropped its connections.
+      await nextTurn()
+      const first = waiting.shift()!
+      const jobs = [first]
+      let count = first.changes.length
+      while (waiting.length > 0 && sameKind(waiting[0]!.options, first.options) && count + waiting[0]!.changes.length <= MAX_CHANGES_PER_COMMIT) {
+        const next = waiting.shift()!
+        jobs.push(next)
+        count += next.changes.length
+      }
+      try {
+        const results =
+          jobs.length === 1
+            ? await run(first.changes, first.options, first.checking)
+            : await run(
+                jobs.flatMap((j) => j.changes),
+                first.options,
+                Promise.all(jobs.map(async (j) => (await j.checking) ?? new Array<undefined>(j.changes.length))).then((parts) => parts.flat()),
+              )
+        let at = 0
+        for (const job of jobs) {
+          job.resolve(results.slice(at, at + job.changes.length))
+          at += job.changes.length
+        }
+      } catch (err) {
+        for (const job of jobs) job.reject(err)
+      }
+    }
+    draining = false
+  }
+
   return {
     ingestChanges(changes, options = {}) {
       // Large batches are read and verified on the pool's threads, starting now: while the batch before this one is
@@ -166,12 +221,10 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
       const useThePool = pool !== undefined && options.origin !== 'gossip' && changes.length >= POOL_MIN_BATCH
       const checking = useThePool ? checkOnWorkers(pool, changes, log) : undefined
       checking?.catch(() => undefined)
-      // Each batch starts on a fresh turn of the event loop. Its queries run synchronously (better-sqlite3), so
-      // without that a backlog of batches held off sockets and timers until all of it was stored: 16 s for a
-      // publisher 200 local posts behind in bench/propagation.ts, and libp2p's ping dropped its connections.
-      const result = queue.then(nextTurn).then(() => run(changes, options, checking))
-      queue = result.catch(() => undefined)
-      return result
+      return new Promise<IngestResult[]>((resolve, reject) => {
+        waiting.push({ changes, options, checking, resolve, reject })
+        if (!draining) void drain()
+      })
     },
     onAccepted(listener) {
       listeners.add(listener)
@@ -179,6 +232,11 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
     },
   }
 }
+
+/** Batches stored in one transaction at most (see `drain`). */
+export const MAX_CHANGES_PER_COMMIT = 2000
+
+const sameKind = (a: IngestOptions, b: IngestOptions) => (a.origin ?? 'local') === (b.origin ?? 'local') && a.group === b.group
 
 /**
  * Splits a batch evenly between the pool's threads and checks all parts at once. This thread checks none: it

@@ -241,3 +241,30 @@ describe('onAccepted', () => {
     expect(statuses(await node!.ingest.ingestChanges([canonicalChange(makeArticle({ date: NOW - 1000 }))]))).toEqual(['accepted'])
   })
 })
+
+describe('batches waiting behind each other', () => {
+  it('stores batches of one origin and group in one commit and gives each caller its own results', async () => {
+    const commits: { origin: string; ids: string[] }[] = []
+    node!.ingest.onAccepted((articles, batch) => commits.push({ origin: batch.origin, ids: articles.map((a) => a.id) }))
+    const [a, b, c, d] = [1, 2, 3, 4].map((i) => makeArticle({ subject: `waiting ${i}`, date: NOW - i * 1000 }))
+    const forged = decodeArticle(new TextEncoder().encode(new TextDecoder().decode(c!.bytes).replace('Hello, world.', 'Goodbye.')))
+    // Handed in within one turn of the event loop, so all four wait for the first commit.
+    const pending = [
+      node!.ingest.ingestChanges([canonicalChange(a!), canonicalChange(b!)], { origin: 'sync' }),
+      node!.ingest.ingestChanges([canonicalChange(b!), canonicalChange(forged), canonicalChange(c!)], { origin: 'sync' }),
+      node!.ingest.ingestChanges([canonicalChange(d!)], { origin: 'gossip' }),
+      node!.ingest.ingestChanges([canonicalChange(a!)], { origin: 'gossip' }),
+    ]
+    const [first, second, third, fourth] = await Promise.all(pending)
+    expect(statuses(first!)).toEqual(['accepted', 'accepted'])
+    expect(statuses(second!)).toEqual(['duplicate', 'rejected', 'accepted'])
+    expect(statuses(third!)).toEqual(['accepted'])
+    expect(statuses(fourth!)).toEqual(['duplicate'])
+    // The two sync batches in one commit, the gossip ones in another: an origin decides durability and relaying.
+    expect(commits).toEqual([
+      { origin: 'sync', ids: [a!.id, b!.id, c!.id] },
+      { origin: 'gossip', ids: [d!.id] },
+    ])
+    expect(await rowCount(node!.store.db, 'articles')).toBe(4)
+  })
+})
