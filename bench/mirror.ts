@@ -21,7 +21,9 @@
  *                           --skip-mirror --skip-sources --skip-ae]
  */
 import { execFileSync, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { copyFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -62,7 +64,8 @@ const AE_RUNS = Number(values['ae-runs'])
 const ROOT = join(import.meta.dirname, '..')
 const CLI = join(ROOT, 'src', 'cli.ts')
 const TSX = import.meta.resolve('tsx')
-const quiet = { ...process.env, USENET_LOG: 'warn' }
+// BENCH_LOG=<level>: the node processes log at that level, each to bench-<pid>.log in the temporary directory.
+const quiet = { ...process.env, USENET_LOG: process.env.BENCH_LOG ?? 'warn' }
 const log = createLogger('bench')
 const HAVE_TIME = (() => {
   try {
@@ -124,6 +127,7 @@ function runCli(
   const [cmd, ...rest] = timed && HAVE_TIME ? ['/usr/bin/time', '-v', ...node] : node
   const t0 = performance.now()
   const child = spawn(cmd!, rest, { cwd: ROOT, env: quiet, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (process.env.BENCH_LOG) child.stderr.pipe(createWriteStream(join(tmpdir(), `bench-${child.pid}.log`)))
   const lines: Line[] = []
   let stderr = ''
   let partial = ''

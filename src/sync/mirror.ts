@@ -32,13 +32,7 @@ export async function mirrorGroup(
 ): Promise<SyncProgress> {
   const name: GroupName = parseGroupName(group)
   if (peerIds.length === 0) throw new MirrorError('name at least one peer to mirror from')
-  const deadline = Date.now() + connectTimeoutMs
-  // All of them if they come in time; at least one.
-  let reachable = peerIds.filter((p) => connectedPeers().includes(p))
-  while (reachable.length < peerIds.length && Date.now() <= deadline) {
-    await new Promise((r) => setTimeout(r, 100))
-    reachable = peerIds.filter((p) => connectedPeers().includes(p))
-  }
+  let reachable = await connectedAmong(peerIds, connectedPeers, connectTimeoutMs)
   if (reachable.length === 0)
     throw new MirrorError(`cannot reach ${peerIds.length === 1 ? `the peer ${peerIds[0]}` : `any of the peers ${peerIds.join(', ')}`}`)
   if (!(await getGroup(db, name))) {
@@ -49,29 +43,56 @@ export async function mirrorGroup(
     if (!(await getGroup(db, name)))
       throw new MirrorError(`${reachable.length === 1 ? `the peer ${reachable[0]} does` : 'none of the peers'} not carry the group ${name}`)
   }
-  const latest = new Map<string, SyncProgress>()
-  const stop = antiEntropy.onProgress((p) => {
-    if (p.group !== name || !reachable.includes(p.peer)) return
-    latest.set(p.peer, p)
-    onProgress?.(combined(name, [...latest.values()]))
-  })
-  try {
-    await directory.subscribe(name, { pull: false })
-    await antiEntropy.pullFrom(reachable, name)
-  } finally {
-    stop()
+  await directory.subscribe(name, { pull: false })
+
+  // Posts stored by earlier rounds: a round's progress counts only its own, the person sees the whole mirror.
+  let storedBefore = 0
+  for (;;) {
+    const latest = new Map<string, SyncProgress>()
+    const stop = antiEntropy.onProgress((p) => {
+      if (p.group !== name || !reachable.includes(p.peer)) return
+      latest.set(p.peer, p)
+      onProgress?.(plus(combined(name, [...latest.values()]), storedBefore))
+    })
+    try {
+      await antiEntropy.pullFrom(reachable, name)
+    } finally {
+      stop()
+    }
+    const finals = reachable.map((peerId) => antiEntropy.status().find((p) => p.group === name && p.peer === peerId))
+    const round = combined(
+      name,
+      finals.filter((p): p is SyncProgress => p !== undefined),
+    )
+    const failures = finals.filter((p) => p?.state !== 'done')
+    if (failures.length < finals.length && round.postsStored >= round.postsWanted) return plus(round, storedBefore)
+    if (round.postsStored === 0) {
+      const why = failures.map((p) => `${p?.peer ?? '?'}: ${p?.error ?? 'no answer'}`).join('; ')
+      throw new MirrorError(`mirroring ${name} failed${why ? ` (${why})` : ''}`)
+    }
+    // A neighbour broke off (a reset stream, a lost connection) after part of it came in: compare again with
+    // every neighbour that is (or comes back) connected and fetch the rest. Every round stores something, so
+    // this ends; a neighbour that lies fails again, and costs only its share.
+    storedBefore += round.postsStored
+    reachable = await connectedAmong(peerIds, connectedPeers, connectTimeoutMs)
+    if (reachable.length === 0) throw new MirrorError(`mirroring ${name} stopped: lost every peer after ${storedBefore} posts (run it again to resume)`)
   }
-  const finals = reachable.map((peerId) => antiEntropy.status().find((p) => p.group === name && p.peer === peerId))
-  const total = combined(
-    name,
-    finals.filter((p): p is SyncProgress => p !== undefined),
-  )
-  const failures = finals.filter((p) => p?.state !== 'done')
-  if (failures.length === finals.length || total.postsStored < total.postsWanted) {
-    const why = failures.map((p) => `${p?.peer ?? '?'}: ${p?.error ?? 'no answer'}`).join('; ')
-    throw new MirrorError(`mirroring ${name} failed${why ? ` (${why})` : ''}`)
+}
+
+/** The peers among `peerIds` connected now, waiting up to `timeoutMs` for all of them (at least one is enough). */
+async function connectedAmong(peerIds: readonly string[], connectedPeers: () => string[], timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs
+  let reachable = peerIds.filter((p) => connectedPeers().includes(p))
+  while (reachable.length < peerIds.length && Date.now() <= deadline) {
+    await new Promise((r) => setTimeout(r, 100))
+    reachable = peerIds.filter((p) => connectedPeers().includes(p))
   }
-  return total
+  return reachable
+}
+
+/** A round's progress as part of the whole mirror, after `earlier` posts stored by rounds before it. */
+function plus(p: SyncProgress, earlier: number): SyncProgress {
+  return earlier === 0 ? p : { ...p, postsWanted: p.postsWanted + earlier, postsStored: p.postsStored + earlier }
 }
 
 /** One progress for a mirror from several neighbours: what is wanted as the most any comparison found, posts stored summed. */

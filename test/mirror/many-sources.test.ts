@@ -2,9 +2,10 @@ import { copyFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseGroupName } from '../../src/article/index.ts'
+import { authorKeyFromSeed, parseGroupName } from '../../src/article/index.ts'
+import { createLogger } from '../../src/logger.ts'
 import { addGroup, prepareDataDir } from '../../src/store/index.ts'
-import { type FrameStream, SYNC_PROTOCOL, type StreamTransport } from '../../src/sync/index.ts'
+import { createGroupDirectory, type FrameStream, mirrorGroup, SYNC_PROTOCOL, type StreamTransport, type SyncProgress } from '../../src/sync/index.ts'
 import { decodeRequest } from '../../src/sync/sync-frames.ts'
 import { captureStderr, readStore } from '../network/support.ts'
 import { groupIds, makeHistory, type ServingNode, sortedIds, startServingNode, writeHistory } from './support.ts'
@@ -76,6 +77,41 @@ function altering(transport: StreamTransport): StreamTransport {
           close: () => stream.close(),
         }
         return handler(lying, from)
+      }),
+  }
+}
+
+/** The transport of a neighbour whose answer to its second `changes` request breaks off after 100 posts. */
+function breakingOffOnce(transport: StreamTransport): StreamTransport {
+  let answers = 0
+  return {
+    open: (peerId, protocol, options) => transport.open(peerId, protocol, options),
+    handle: (protocol, handler) =>
+      transport.handle(protocol, (stream, from) => {
+        if (protocol !== SYNC_PROTOCOL) return handler(stream, from)
+        let breaking = false
+        let sent = 0
+        const cut = async (frames: readonly Uint8Array[]) => {
+          const kept = frames.slice(0, Math.max(0, 100 - sent))
+          sent += kept.length
+          if (kept.length > 0) await stream.writeFrames(kept)
+          if (kept.length < frames.length) throw new Error('broke off')
+        }
+        return handler(
+          {
+            async read() {
+              const frame = await stream.read()
+              try {
+                if (decodeRequest(frame).op === 'changes') breaking = ++answers === 2
+              } catch {}
+              return frame
+            },
+            write: (frame) => (breaking ? cut([frame]) : stream.write(frame)),
+            writeFrames: (frames) => (breaking ? cut(frames) : stream.writeFrames(frames)),
+            close: () => stream.close(),
+          },
+          from,
+        )
       }),
   }
 }
@@ -152,5 +188,30 @@ describe('mirroring from several neighbours at once', () => {
     ).n
     // The posts' changes alone, at 1 MiB/s, take this long; the cap may only make it slower.
     expect(seconds).toBeGreaterThanOrEqual((Number(bytes) / (1024 * 1024)) * 0.95)
+  })
+
+  it('goes on from where it was when its only neighbour breaks off in the middle, and ends with every post', async () => {
+    const [dir] = await sameHistoryIn(1)
+    const flaky = await startServingNode(dir!, {}, { wrap: breakingOffOnce })
+    nodes.push(flaky)
+    const fresh = await freshNodeConnectedTo([flaky])
+    const directory = createGroupDirectory({ db: fresh.store.db, owner: authorKeyFromSeed(Buffer.alloc(32, 3)), log: createLogger('test') })
+    const seen: SyncProgress[] = []
+    const log = captureStderr({ quiet: () => true })
+    let total: SyncProgress
+    try {
+      total = await mirrorGroup(
+        { db: fresh.store.db, directory, antiEntropy: fresh.antiEntropy, connectedPeers: () => fresh.peer.connectedPeers() },
+        { group: GROUP, peerIds: [flaky.peer.peerId], onProgress: (p) => seen.push(p) },
+      )
+    } finally {
+      log.restore()
+    }
+    expect(total!).toMatchObject({ state: 'done', postsStored: POSTS, postsWanted: POSTS })
+    expect(sortedIds(await groupIds(fresh, GROUP))).toEqual(sortedIds(await groupIds(flaky, GROUP)))
+    // The break was seen and said, and the progress shown never went back.
+    expect(log.lines.some((l) => l.includes('broke off') || l.includes('end of input') || l.includes('failed'))).toBe(true)
+    const stored = seen.map((p) => p.postsStored)
+    expect(stored).toEqual([...stored].sort((a, b) => a - b))
   })
 })
