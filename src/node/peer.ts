@@ -4,7 +4,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
-import { TopicValidatorResult, type PrivateKey } from '@libp2p/interface'
+import { TopicValidatorResult, type PrivateKey, type Stream } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
@@ -215,12 +215,30 @@ export async function createPeer({
   }
 }
 
-function frameStream(stream: Parameters<typeof lpStream>[0] & { close(): Promise<void> }, maxDataLength: number): FrameStream {
+/** How long closing a stream waits for its last writes to be sent before it gives up on them. */
+const CLOSE_FLUSH_MS = 10_000
+
+function frameStream(stream: Stream, maxDataLength: number): FrameStream {
   const lp = lpStream(stream, { maxDataLength })
   return {
     read: async () => (await lp.read()).subarray(),
     write: (frame) => lp.write(frame),
     writeFrames: (frames) => lp.writeV([...frames]),
-    close: () => stream.close(),
+    async close() {
+      // A write resolves once the muxer has taken it, not sent it, and libp2p 2's close() waits only for the
+      // chunk being sent at that moment: a chunk taken just before was aborted and the stream reset, so the
+      // asker lost the end of an answer (seen once in a few mirrors). Ending our writes first waits until
+      // the muxer has sent them all.
+      if (stream.status === 'open' && stream.writeStatus === 'writing') {
+        const flushed = lp.unwrap().sink([])
+        let timer: NodeJS.Timeout | undefined
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_FLUSH_MS)
+        })
+        await Promise.race([flushed.catch(() => undefined), late])
+        clearTimeout(timer)
+      }
+      await stream.close()
+    },
   }
 }

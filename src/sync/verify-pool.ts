@@ -98,7 +98,10 @@ interface PoolWorker {
 
 function startWorker(log: Logger): PoolWorker {
   // A small .mjs entry that loads the TypeScript worker (under vitest, tsx or plain Node alike).
-  const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url))
+  const worker = new Worker(
+    new URL('./verify-worker.mjs', import.meta.url),
+    process.env.WL ? { resourceLimits: { maxOldGenerationSizeMb: Number(process.env.WL), maxYoungGenerationSizeMb: 4 } } : {},
+  )
   const pending = new Map<number, { resolve(outcomes: CheckedChange[]): void; reject(err: Error): void }>()
   let job = 0
   let failed = false
