@@ -77,7 +77,9 @@ describe('a mirror killed at random moments', () => {
     const history = makeHistory(GROUP, COUNTS, { tag: 'resume' })
     // B's own demo posts of the group: a fresh node holds them before it reaches any neighbour.
     const seedIds = new Set((await readSeeds(SEEDS_DIR)).articles.filter((s) => s.newsgroups.includes(GROUP as never)).map((s) => s.id as string))
-    a = await startServingNode(await writeHistory(history))
+    // Served at 2 MiB/s (about 3 s for the history): slower than B stores, so B commits each answer as it comes
+    // rather than several at once (up to MAX_CHANGES_PER_COMMIT), and there are enough commits to kill between.
+    a = await startServingNode(await writeHistory(history), { uploadBytesPerSecond: 2 * 1024 * 1024 })
     dirs.push(a.dataDir)
     const aNode = { dataDir: a.dataDir }
     const aIds = await groupIds(aNode, GROUP)
