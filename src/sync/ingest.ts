@@ -191,15 +191,17 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
         jobs.push(next)
         count += next.changes.length
       }
+      // The pool's checks of each batch, in the same order; batches checked on this thread have none.
+      const checking = jobs.some((j) => j.checking)
+        ? Promise.all(jobs.map(async (j) => (await j.checking) ?? new Array<undefined>(j.changes.length))).then((parts) => parts.flat())
+        : undefined
+      checking?.catch(() => undefined)
       try {
-        const results =
-          jobs.length === 1
-            ? await run(first.changes, first.options, first.checking)
-            : await run(
-                jobs.flatMap((j) => j.changes),
-                first.options,
-                Promise.all(jobs.map(async (j) => (await j.checking) ?? new Array<undefined>(j.changes.length))).then((parts) => parts.flat()),
-              )
+        const results = await run(
+          jobs.flatMap((j) => j.changes),
+          first.options,
+          checking,
+        )
         let at = 0
         for (const job of jobs) {
           job.resolve(results.slice(at, at + job.changes.length))

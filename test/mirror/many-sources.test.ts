@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { authorKeyFromSeed, parseGroupName } from '../../src/article/index.ts'
 import { createLogger } from '../../src/logger.ts'
 import { addGroup, prepareDataDir } from '../../src/store/index.ts'
-import { createGroupDirectory, type FrameStream, mirrorGroup, SYNC_PROTOCOL, type StreamTransport, type SyncProgress } from '../../src/sync/index.ts'
+import { createGroupDirectory, mirrorGroup, type StreamTransport, type SyncProgress } from '../../src/sync/index.ts'
 import { decodeRequest } from '../../src/sync/sync-frames.ts'
 import { captureStderr, readStore } from '../network/support.ts'
-import { groupIds, makeHistory, type ServingNode, sortedIds, startServingNode, writeHistory } from './support.ts'
+import { groupIds, makeHistory, type ServingNode, sortedIds, startServingNode, wrapSyncAnswers, writeHistory } from './support.ts'
 
 /*
  * Mirroring from several neighbours at once (DESIGN.md, "Back-fill and mirroring"): the missing posts are
@@ -51,69 +51,55 @@ async function freshNodeConnectedTo(sources: readonly ServingNode[]): Promise<Se
 
 /** The transport of a neighbour that alters one byte of every post's article in its answers to `changes`. */
 function altering(transport: StreamTransport): StreamTransport {
-  return {
-    open: (peerId, protocol, options) => transport.open(peerId, protocol, options),
-    handle: (protocol, handler) =>
-      transport.handle(protocol, (stream, from) => {
-        if (protocol !== SYNC_PROTOCOL) return handler(stream, from)
-        let changes = false
-        const alter = (frame: Uint8Array): Uint8Array => {
-          if (!changes || frame.length < 10) return frame
-          const altered = Uint8Array.from(frame)
-          // Inside the article's body, which ends two bytes before the change does.
-          altered[altered.length - 5] = altered[altered.length - 5]! ^ 0x01
-          return altered
-        }
-        const lying: FrameStream = {
-          async read() {
-            const frame = await stream.read()
-            try {
-              changes = decodeRequest(frame).op === 'changes'
-            } catch {}
-            return frame
-          },
-          write: (frame) => stream.write(alter(frame)),
-          writeFrames: (frames) => stream.writeFrames(frames.map(alter)),
-          close: () => stream.close(),
-        }
-        return handler(lying, from)
-      }),
-  }
+  return wrapSyncAnswers(transport, (stream) => {
+    let changes = false
+    const alter = (frame: Uint8Array): Uint8Array => {
+      if (!changes || frame.length < 10) return frame
+      const altered = Uint8Array.from(frame)
+      // Inside the article's body, which ends two bytes before the change does.
+      altered[altered.length - 5] = altered[altered.length - 5]! ^ 0x01
+      return altered
+    }
+    return {
+      async read() {
+        const frame = await stream.read()
+        try {
+          changes = decodeRequest(frame).op === 'changes'
+        } catch {}
+        return frame
+      },
+      write: (frame) => stream.write(alter(frame)),
+      writeFrames: (frames) => stream.writeFrames(frames.map(alter)),
+      close: () => stream.close(),
+    }
+  })
 }
 
 /** The transport of a neighbour whose answer to its second `changes` request breaks off after 100 posts. */
 function breakingOffOnce(transport: StreamTransport): StreamTransport {
   let answers = 0
-  return {
-    open: (peerId, protocol, options) => transport.open(peerId, protocol, options),
-    handle: (protocol, handler) =>
-      transport.handle(protocol, (stream, from) => {
-        if (protocol !== SYNC_PROTOCOL) return handler(stream, from)
-        let breaking = false
-        let sent = 0
-        const cut = async (frames: readonly Uint8Array[]) => {
-          const kept = frames.slice(0, Math.max(0, 100 - sent))
-          sent += kept.length
-          if (kept.length > 0) await stream.writeFrames(kept)
-          if (kept.length < frames.length) throw new Error('broke off')
-        }
-        return handler(
-          {
-            async read() {
-              const frame = await stream.read()
-              try {
-                if (decodeRequest(frame).op === 'changes') breaking = ++answers === 2
-              } catch {}
-              return frame
-            },
-            write: (frame) => (breaking ? cut([frame]) : stream.write(frame)),
-            writeFrames: (frames) => (breaking ? cut(frames) : stream.writeFrames(frames)),
-            close: () => stream.close(),
-          },
-          from,
-        )
-      }),
-  }
+  return wrapSyncAnswers(transport, (stream) => {
+    let breaking = false
+    let sent = 0
+    const cut = async (frames: readonly Uint8Array[]) => {
+      const kept = frames.slice(0, Math.max(0, 100 - sent))
+      sent += kept.length
+      if (kept.length > 0) await stream.writeFrames(kept)
+      if (kept.length < frames.length) throw new Error('broke off')
+    }
+    return {
+      async read() {
+        const frame = await stream.read()
+        try {
+          if (decodeRequest(frame).op === 'changes') breaking = ++answers === 2
+        } catch {}
+        return frame
+      },
+      write: (frame) => (breaking ? cut([frame]) : stream.write(frame)),
+      writeFrames: (frames) => (breaking ? cut(frames) : stream.writeFrames(frames)),
+      close: () => stream.close(),
+    }
+  })
 }
 
 describe('mirroring from several neighbours at once', () => {

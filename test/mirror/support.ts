@@ -165,38 +165,40 @@ export interface ServedLog {
  * non-empty frames the handler writes back to a `changes` request. The answering is the real code's.
  */
 export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport {
-  return {
-    open: (peerId, protocol, options) => peer.open(peerId, protocol, options),
-    handle: (protocol, handler) =>
-      peer.handle(protocol, (stream, from) => {
-        if (protocol !== SYNC_PROTOCOL) return handler(stream, from)
-        let changes = false
-        const tapped: FrameStream = {
-          async read() {
-            const frame = await stream.read()
-            try {
-              const request = decodeRequest(frame)
-              if (request.op === 'changes') {
-                changes = true
-                served.requests.push([...request.ids])
-              }
-            } catch {
-              // Not a request the tap understands; the handler will say so.
-            }
-            return frame
-          },
-          async write(frame) {
-            await stream.write(frame)
-            if (changes && frame.length > 0) served.framesWritten++
-          },
-          async writeFrames(frames) {
-            await stream.writeFrames(frames)
-            if (changes) served.framesWritten += frames.filter((f) => f.length > 0).length
-          },
-          close: () => stream.close(),
+  return wrapSyncAnswers(peer, (stream) => {
+    let changes = false
+    return {
+      async read() {
+        const frame = await stream.read()
+        try {
+          const request = decodeRequest(frame)
+          if (request.op === 'changes') {
+            changes = true
+            served.requests.push([...request.ids])
+          }
+        } catch {
+          // Not a request the tap understands; the handler will say so.
         }
-        return handler(tapped, from)
-      }),
+        return frame
+      },
+      async write(frame) {
+        await stream.write(frame)
+        if (changes && frame.length > 0) served.framesWritten++
+      },
+      async writeFrames(frames) {
+        await stream.writeFrames(frames)
+        if (changes) served.framesWritten += frames.filter((f) => f.length > 0).length
+      },
+      close: () => stream.close(),
+    }
+  })
+}
+
+/** A transport whose answers to `/usenet/sync/1` go through `wrap` (each inbound stream wrapped once); all else is `transport`'s. */
+export function wrapSyncAnswers(transport: StreamTransport, wrap: (stream: FrameStream) => FrameStream): StreamTransport {
+  return {
+    open: (peerId, protocol, options) => transport.open(peerId, protocol, options),
+    handle: (protocol, handler) => transport.handle(protocol, (stream, from) => handler(protocol === SYNC_PROTOCOL ? wrap(stream) : stream, from)),
   }
 }
 
