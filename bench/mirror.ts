@@ -21,7 +21,7 @@
  *                           --skip-mirror --skip-sources --skip-ae]
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import { copyFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
@@ -226,6 +226,29 @@ interface MirrorRun {
   mirrorS: number
   pullRate: number
   peakMiB: number | undefined
+  /** User + system CPU seconds of the mirroring process, all threads. */
+  cpuS: number | undefined
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** User + system CPU seconds a running process has used so far (all threads), from /proc. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
 }
 
 async function mirrorOnce(group: string, peerAddresses: readonly string[]): Promise<MirrorRun> {
@@ -243,12 +266,15 @@ async function mirrorOnce(group: string, peerAddresses: readonly string[]): Prom
   // "mirrored g: N new posts (N/N posts · d/d days compared · R posts/s)"
   const match = /: (\d+) new posts .* (\d+) posts\/s/.exec(last.text)
   const hwm = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)
+  const system = /System time \(seconds\): ([\d.]+)/.exec(stderr)
   return {
     posts: Number(match?.[1]),
     totalS: exitMs / 1000,
     mirrorS: (last.at - up.at) / 1000,
     pullRate: Number(match?.[2]),
     peakMiB: hwm ? Number(hwm[1]) / 1024 : undefined,
+    cpuS: user && system ? Number(user[1]) + Number(system[1]) : undefined,
   }
 }
 
@@ -278,12 +304,16 @@ async function benchMirror(size: number): Promise<string[]> {
     for (let r = 0; r < RUNS; r++) {
       t = performance.now()
       floors.push(await floor(workers, articles))
+      const servedBefore = cpuSecondsOf(neighbour.pid())
       const m = await mirrorOnce(group, [address])
+      const servedAfter = cpuSecondsOf(neighbour.pid())
       if (m.posts !== size) throw new Error(`mirrored ${m.posts} posts, expected ${size}`)
       runs.push(m)
+      const served = servedBefore !== undefined && servedAfter !== undefined ? `${(servedAfter - servedBefore).toFixed(1)} s` : '?'
       console.log(
         `[mirror ${size}] run ${r + 1}: spawn→exit ${m.totalS.toFixed(2)} s, node up→mirrored ${m.mirrorS.toFixed(2)} s ` +
-          `(${(size / m.mirrorS).toFixed(0)} posts/s; printed pull rate ${m.pullRate}/s), peak RSS ${m.peakMiB?.toFixed(0) ?? '?'} MiB; floor ${floors.at(-1)!.toFixed(0)} posts/s`,
+          `(${(size / m.mirrorS).toFixed(0)} posts/s; printed pull rate ${m.pullRate}/s), peak RSS ${m.peakMiB?.toFixed(0) ?? '?'} MiB; ` +
+          `CPU: mirroring process ${m.cpuS?.toFixed(1) ?? '?'} s, neighbour ${served}; floor ${floors.at(-1)!.toFixed(0)} posts/s`,
       )
     }
     const mirrorS = median(runs.map((m) => m.mirrorS))

@@ -1,9 +1,10 @@
-import { sign, verify } from 'node:crypto'
+import { sign } from 'node:crypto'
 import { formatArticleDate, parseArticleDate, truncateToSecond } from './date.ts'
 import { sameBytes } from './encoding.ts'
 import { InvalidArticleError } from './errors.ts'
 import { parseGroupName, type GroupName } from './group-name.ts'
-import { publicKeyObject, type AuthorKey } from './keys.ts'
+import { verifyEd25519 } from './ed25519.ts'
+import { publicKeyBytes, type AuthorKey } from './keys.ts'
 import { checkLine } from './text.ts'
 
 /**
@@ -65,7 +66,7 @@ export function openGroupDescriptor(bytes: Uint8Array): GroupDescriptor {
   const body = signedPart(unsigned)
   if (!sameBytes(utf8.encode(`${body}Signature: ${signature}`), bytes))
     throw new InvalidArticleError('non-canonical', 'the group announcement is not in canonical form')
-  if (!verify(null, utf8.encode(body), publicKeyObject(authorKey), Buffer.from(signature, 'base64url'))) {
+  if (!verifyEd25519(Buffer.from(signature, 'base64url'), utf8.encode(body), publicKeyBytes(authorKey))) {
     throw new InvalidArticleError('bad-signature', 'the group announcement’s signature does not match')
   }
   return { ...unsigned, signature, bytes }

@@ -43,21 +43,9 @@ function authorKeyFrom(privateKey: KeyObject): AuthorKey {
   return { privateKey, publicKey: spki.subarray(SPKI_PREFIX.length).toString('base64url') }
 }
 
-// Building a KeyObject costs more than a verification; authors post many times.
-const publicKeys = new Map<string, KeyObject>()
-const PUBLIC_KEY_CACHE_SIZE = 4096
-
-export function publicKeyObject(authorKey: string): KeyObject {
-  let key = publicKeys.get(authorKey)
-  if (key) return key
+/** The raw 32 bytes of an Author-Key (base64url). */
+export function publicKeyBytes(authorKey: string): Buffer {
   const raw = Buffer.from(authorKey, 'base64url')
   if (raw.length !== 32) throw new InvalidArticleError('bad-key', 'Author-Key is not a 32-byte Ed25519 public key')
-  try {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
-  } catch {
-    throw new InvalidArticleError('bad-key', 'Author-Key is not a valid Ed25519 public key')
-  }
-  if (publicKeys.size >= PUBLIC_KEY_CACHE_SIZE) publicKeys.delete(publicKeys.keys().next().value!)
-  publicKeys.set(authorKey, key)
-  return key
+  return raw
 }

@@ -1,10 +1,11 @@
-import { createHash, sign, verify } from 'node:crypto'
+import { createHash, sign } from 'node:crypto'
 import type { Article, SignedArticle } from './article.ts'
 import { truncateToSecond } from './date.ts'
 import { decodeArticle, encodeArticle, signingInput } from './encoding.ts'
 import { InvalidArticleError } from './errors.ts'
 import type { GroupName } from './group-name.ts'
-import { publicKeyObject, type AuthorKey } from './keys.ts'
+import { verifyEd25519 } from './ed25519.ts'
+import { publicKeyBytes, type AuthorKey } from './keys.ts'
 import { MAX_DISPLAY_NAME_CHARS, MAX_REFERENCES } from './limits.ts'
 import type { MessageId } from './message-id.ts'
 import { checkLine, normaliseBody } from './text.ts'
@@ -17,7 +18,7 @@ export function signArticle(article: Omit<Article, 'authorKey'>, key: AuthorKey)
 
 export function hasValidSignature(article: SignedArticle): boolean {
   const signature = Buffer.from(article.signature, 'base64url')
-  return verify(null, signingInput(article), publicKeyObject(article.authorKey), signature)
+  return verifyEd25519(signature, signingInput(article), publicKeyBytes(article.authorKey))
 }
 
 /** Decodes canonical bytes and verifies the author's signature: the one way bytes from outside become an article. */
