@@ -42,6 +42,7 @@ import {
   ShardDocuments,
   type StreamTransport,
 } from '../src/sync/index.ts'
+import { NODE_FLAGS } from '../bin/node-flags.mjs'
 import type { FloorRow } from './verify-floor-worker.ts'
 import { makeCorpus, median, tempDir } from './lib.ts'
 
@@ -123,7 +124,7 @@ function runCli(
   // BENCH_PROF=<dir>: each node process writes a CPU profile there.
   const profile = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
   // The flags bin/usenet-node.mjs runs the CLI with.
-  const node = [process.execPath, ...profile, '--max-semi-space-size=8', '--import', TSX, CLI, ...args]
+  const node = [process.execPath, ...profile, ...NODE_FLAGS, '--import', TSX, CLI, ...args]
   const [cmd, ...rest] = timed && HAVE_TIME ? ['/usr/bin/time', '-v', ...node] : node
   const t0 = performance.now()
   const child = spawn(cmd!, rest, { cwd: ROOT, env: quiet, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,7 +1,7 @@
 export type { Article, SignedArticle } from './article.ts'
 export { parentOf, threadRootOf } from './article.ts'
 export { formatArticleDate, parseArticleDate, utcDay } from './date.ts'
-export { checkArticle, decodeArticle, encodeArticle, sameBytes, signingInput, SIGNING_CONTEXT } from './encoding.ts'
+export { checkArticle, decodeArticle, encodeArticle, sameBytes, signingInput, signingInputOf, SIGNING_CONTEXT } from './encoding.ts'
 export { InvalidArticleError, type ArticleProblem } from './errors.ts'
 export { isGroupName, parseGroupName, type GroupName } from './group-name.ts'
 export { authorKeyFromSeed, exportAuthorKey, generateAuthorKey, importAuthorKey, type AuthorKey } from './keys.ts'

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { InvalidArticleError } from './errors.ts'
 
 /**
@@ -31,5 +31,5 @@ export function messageIdHex(id: MessageId): string {
 }
 
 export function messageIdOf(signedBytes: Uint8Array): MessageId {
-  return messageIdFromHex(createHash('sha256').update(signedBytes).digest('hex'))
+  return messageIdFromHex(hash('sha256', signedBytes, 'hex'))
 }

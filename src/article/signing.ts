@@ -1,7 +1,7 @@
 import { createHash, sign } from 'node:crypto'
 import type { Article, SignedArticle } from './article.ts'
 import { truncateToSecond } from './date.ts'
-import { decodeArticle, encodeArticle, signingInput } from './encoding.ts'
+import { decodeArticle, encodeArticle, signingInput, signingInputOf } from './encoding.ts'
 import { InvalidArticleError } from './errors.ts'
 import type { GroupName } from './group-name.ts'
 import { verifyEd25519 } from './ed25519.ts'
@@ -16,9 +16,10 @@ export function signArticle(article: Omit<Article, 'authorKey'>, key: AuthorKey)
   return encodeArticle(unsigned, signature)
 }
 
+/** Whether the author's key signed this article's bytes. */
 export function hasValidSignature(article: SignedArticle): boolean {
   const signature = Buffer.from(article.signature, 'base64url')
-  return verifyEd25519(signature, signingInput(article), publicKeyBytes(article.authorKey))
+  return verifyEd25519(signature, signingInputOf(article), publicKeyBytes(article.authorKey))
 }
 
 /** Decodes canonical bytes and verifies the author's signature: the one way bytes from outside become an article. */

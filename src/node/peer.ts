@@ -12,7 +12,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from 'it-length-prefixed-stream'
 import { createLibp2p } from 'libp2p'
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Logger } from '../logger.ts'
 
 /*
@@ -106,7 +106,7 @@ export async function createPeer({
       pubsub: gossipsub({
         // The author signs the article; a relay's signature proves nothing, so messages carry none.
         globalSignaturePolicy: 'StrictNoSign',
-        msgIdFn: (msg) => createHash('sha256').update(msg.data).digest(),
+        msgIdFn: (msg) => hash('sha256', msg.data, 'buffer'),
         D: GOSSIP_DEGREE,
         Dlo: 3,
         Dhi: 6,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import * as Automerge from '@automerge/automerge'
 import { decodeArticle, MAX_ARTICLE_BYTES, messageIdHex, sameBytes, type SignedArticle } from '../article/index.ts'
 import { InvalidChangeError } from './errors.ts'
@@ -52,7 +52,7 @@ export function canonicalChange(article: SignedArticle): Uint8Array {
   const bodyLength = beforeKey.length + keyColumn.length + key.length + afterKey.length + value.length + PRED_GROUP_DATA.length
   const chunkHead = Buffer.from([CHUNK_TYPE_CHANGE, ...uleb128(bodyLength)])
   const chunk = Buffer.concat([chunkHead, beforeKey, Buffer.from(keyColumn), key, afterKey, value, PRED_GROUP_DATA])
-  const checksum = createHash('sha256').update(chunk).digest().subarray(0, 4)
+  const checksum = hash('sha256', chunk, 'buffer').subarray(0, 4)
   return Buffer.concat([MAGIC, checksum, chunk])
 }
 

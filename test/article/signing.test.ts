@@ -15,6 +15,7 @@ import {
   replyReferences,
   signArticle,
   signingInput,
+  signingInputOf,
   threadRootOf,
   type SignedArticle,
 } from '../../src/article/index.ts'
@@ -134,6 +135,29 @@ describe('valid signatures', () => {
       }),
       { numRuns: 100 },
     )
+  })
+})
+
+describe('the signing input cut from the bytes', () => {
+  it('is exactly the signing input encoded from the fields, with and without References', () => {
+    fc.assert(
+      fc.property(authorKey, articleFields, (key, fields) => {
+        const article = signArticle(fields, key)
+        expect(Buffer.from(signingInputOf(article)).equals(Buffer.from(signingInput(article)))).toBe(true)
+        const decoded = decodeArticle(article.bytes)
+        expect(Buffer.from(signingInputOf(decoded)).equals(Buffer.from(signingInput(decoded)))).toBe(true)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('is cut from a decoded article whose bytes came as a view of a larger buffer', () => {
+    const article = makeArticle({ body: 'In a packed batch.' })
+    const pool = Buffer.concat([Buffer.from('\n\nSignature: before'), article.bytes, Buffer.from('\n\nafter')])
+    const decoded = decodeArticle(pool.subarray(19, 19 + article.bytes.length))
+    expect(decoded.bytes.byteOffset).toBe(0)
+    expect(decoded.bytes.byteLength).toBe(article.bytes.byteLength)
+    expect(hasValidSignature(decoded)).toBe(true)
   })
 })
 
