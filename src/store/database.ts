@@ -21,6 +21,8 @@ export interface OpenStoreOptions {
   checkpoints?: { intervalMs?: number; maxLogPages?: number }
 }
 
+const PAGE_CACHE_KIB = 32 * 1024
+
 /**
  * Opens (creating if needed) the node's SQLite file and migrates it to the latest schema.
  * WAL lets readers run beside the writer; synchronous=FULL makes a commit durable before we acknowledge a post
@@ -34,6 +36,9 @@ export async function openStore(path: string, { warn = () => {}, checkpoints = {
     sqlite.pragma('synchronous = FULL')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('busy_timeout = 5000')
+    // 32 MiB of page cache instead of SQLite's 2: ids are hashes, so each post lands on a random page of every
+    // index keyed by one. Mirroring 50k posts in process, the writer's CPU went from 5.3-5.6 s to 4.2-4.9 s.
+    sqlite.pragma(`cache_size = -${PAGE_CACHE_KIB}`)
   } catch (err) {
     throw new StoreError(`cannot open the database ${path}: ${(err as Error).message}`)
   }
