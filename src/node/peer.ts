@@ -14,6 +14,7 @@ import { lpStream } from 'it-length-prefixed-stream'
 import { createLibp2p } from 'libp2p'
 import { hash } from 'node:crypto'
 import type { Logger } from '../logger.ts'
+import { frameReader } from './frame-reader.ts'
 
 /*
  * The one module that knows libp2p (2.x with gossipsub 14). Everything else talks to the narrow `Peer`
@@ -219,9 +220,11 @@ export async function createPeer({
 const CLOSE_FLUSH_MS = 10_000
 
 function frameStream(stream: Stream, maxDataLength: number): FrameStream {
+  // Frames are written through it-length-prefixed-stream and read by our own reader (see frame-reader.ts).
+  const read = frameReader(stream.source, maxDataLength)
   const lp = lpStream(stream, { maxDataLength })
   return {
-    read: async () => (await lp.read()).subarray(),
+    read,
     write: (frame) => lp.write(frame),
     writeFrames: (frames) => lp.writeV([...frames]),
     async close() {
