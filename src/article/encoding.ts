@@ -79,6 +79,7 @@ const EMPTY_LINE = Buffer.from('\n\n')
 export function signingInputOf(article: SignedArticle): Uint8Array {
   const bytes = Buffer.from(article.bytes.buffer, article.bytes.byteOffset, article.bytes.byteLength)
   const headersEnd = bytes.indexOf(EMPTY_LINE)
+  if (headersEnd <= SIGNATURE_LINE_BYTES) throw new InvalidArticleError('malformed', 'the article bytes have no signed headers')
   // The "\n" before the Signature line goes with it; the one ending the line before stays as the empty line's.
   const signatureLine = headersEnd - SIGNATURE_LINE_BYTES - 1
   return Buffer.concat([CONTEXT_BYTES, bytes.subarray(0, signatureLine), bytes.subarray(headersEnd)])
