@@ -9,7 +9,7 @@ export class FrameReadError extends Error {
 /**
  * Reads frames of the form `unsigned varint length, then that many bytes` from a stream's chunks, cutting every
  * whole frame out of a chunk as it arrives (as views, no copies). A mirror receives about 50 posts per chunk;
- * it-length-prefixed-stream awaited four reads and built byte lists for each of them, about 0.7 s of the
+ * it-length-prefixed-stream awaited four reads and built byte lists for each of them, about 1 s of the
  * mirroring thread's CPU per 50k posts. A frame split across chunks is held until its last byte comes.
  */
 export function frameReader(source: AsyncIterable<Chunk>, maxDataLength: number): () => Promise<Uint8Array> {

@@ -1,21 +1,20 @@
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
+import { createPublicKey, sign, verify } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { authorKeyFromSeed } from '../../src/article/index.ts'
 import { verifyEd25519 } from '../../src/article/ed25519.ts'
+import { publicKeyBytes } from '../../src/article/keys.ts'
 
-// RFC 8410 DER wrappers around raw Ed25519 keys, so node:crypto (OpenSSL) can sign and check the same bytes.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
-
+/** A key pair as authors have them: the node:crypto private key, and the raw public key posts carry. */
 function keyPair(seed: Uint8Array) {
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
-  const raw = createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)
-  return { privateKey, raw }
+  const key = authorKeyFromSeed(seed)
+  return { privateKey: key.privateKey, raw: publicKeyBytes(key.publicKey) }
 }
 
+/** Whether node:crypto (OpenSSL) accepts the signature, for comparison. */
 function opensslAccepts(signature: Uint8Array, message: Uint8Array, raw: Uint8Array): boolean {
   try {
-    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
     return verify(null, message, key, signature)
   } catch {
     return false
