@@ -1,6 +1,7 @@
 import type { GroupName, MessageId } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import { bucketDigests, changesOf, dayDigests, getGroup, hashOf, idsOfDay, idsWithPrefix, xorInto, type Db } from '../store/index.ts'
+import { FetchQueue } from './fetch-queue.ts'
 import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
 import {
   type BucketEntry,
@@ -109,6 +110,22 @@ const WHOLE_HISTORY_WINDOW_MS = 10 * 60_000
 
 /** How far serving may run ahead of its upload cap before it sleeps, in ms. */
 const PACE_STEP_MS = 20
+
+/**
+ * Requests a pull keeps open with each neighbour. With one, the neighbour sat idle while this node read the
+ * end of an answer and asked again, and nothing arrived while a commit held the event loop: a 50k mirror in
+ * process took 8.7-9.4 s with one and 8.0-8.4 s with two (three: 7.8 s, for more memory held in flight).
+ */
+export const FETCHES_PER_NEIGHBOUR = 2
+
+/**
+ * Answers a pull holds at most, being fetched or fetched and not yet stored: each neighbour's open requests,
+ * and two commits' worth (MAX_CHANGES_PER_COMMIT) so the pool verifies the next while ingest stores one (with
+ * one, the pool sat idle during each commit: a 50k mirror took 10 s in process instead of 8).
+ */
+export function maxAnswersInFlight(neighbours: number): number {
+  return neighbours * FETCHES_PER_NEIGHBOUR + 2 * Math.ceil(MAX_CHANGES_PER_COMMIT / MAX_IDS_PER_REQUEST)
+}
 
 /** The smallest batch of posts asked of a neighbour while others share the fetch. */
 const MIN_BATCH = 50
@@ -502,10 +519,16 @@ export function createAntiEntropy(
         }
       })
       const byDay = new Map<number, Set<string>>()
+      let lacked = 0
       const lack = (day: number, hashes: Iterable<string>) => {
         const set = byDay.get(day) ?? new Set<string>()
         byDay.set(day, set)
+        lacked -= set.size
         for (const h of hashes) set.add(h)
+        lacked += set.size
+        // The verify threads start as soon as a bulk is known to be coming, while the comparison goes on:
+        // they took 0.4 s to start at the beginning of a mirror, and the first commit waited for them.
+        ingest.expect(lacked)
       }
       const asks: { day: number; l1: number; digests: Digest[]; expected: number }[] = []
       const pending = new Map<number, { theyLack: number; asks: number }>()
@@ -693,17 +716,16 @@ export function createAntiEntropy(
     const requestSignal = () => AbortSignal.timeout(timeoutMs)
 
     // 1. Compare with every neighbour at once.
-    const holders = new Map<MessageId, Set<string>>()
-    const dayOf = new Map<MessageId, number>()
+    const wanted = new Map<MessageId, { day: number; holders: string[] }>()
     await Promise.all(
       peerIds.map(async (peerId) => {
         try {
           for (const [day, ids] of await compareWith(peerId, group, tracks.get(peerId)!, requestSignal)) {
             for (const id of ids) {
-              const set = holders.get(id) ?? new Set<string>()
-              set.add(peerId)
-              holders.set(id, set)
-              dayOf.set(id, day)
+              const post = wanted.get(id)
+              if (post) {
+                if (!post.holders.includes(peerId)) post.holders.push(peerId)
+              } else wanted.set(id, { day, holders: [peerId] })
             }
           }
         } catch (err) {
@@ -713,54 +735,42 @@ export function createAntiEntropy(
     )
 
     // 2. Fetch, newest day first, shared out between the neighbours that hold each post.
-    let queue = [...holders.keys()].sort((a, b) => dayOf.get(b)! - dayOf.get(a)!)
+    const queue = new FetchQueue(wanted, (peerId) => !failed.has(peerId))
+    wanted.clear()
     const take = (peerId: string): MessageId[] => {
       // Smaller batches as the queue runs out, so the neighbours finish together rather than one of them
       // fetching a last full batch alone (BitTorrent's end game, by batch size).
       const serving = peerIds.filter((p) => !failed.has(p)).length
-      const size = Math.min(MAX_IDS_PER_REQUEST, Math.max(MIN_BATCH, Math.ceil(queue.length / (2 * serving))))
-      const batch: MessageId[] = []
-      const rest: MessageId[] = []
-      let i = 0
-      for (; i < queue.length && batch.length < size; i++) {
-        const id = queue[i]!
-        if (holders.get(id)!.has(peerId)) batch.push(id)
-        else rest.push(id)
-      }
-      queue = [...rest, ...queue.slice(i)]
-      return batch
+      return queue.take(peerId, Math.min(MAX_IDS_PER_REQUEST, Math.max(MIN_BATCH, Math.ceil(queue.size / (2 * serving)))))
     }
-    // What a neighbour did not deliver goes back to the front for the others (never to it again).
-    const giveBack = (peerId: string, ids: readonly MessageId[]) => {
-      const back = ids.filter((id) => {
-        const set = holders.get(id)!
-        set.delete(peerId)
-        return [...set].some((p) => !failed.has(p))
-      })
-      queue = [...back, ...queue]
-    }
-    // Batches fetched but not yet stored, all neighbours together: bounds memory, keeps ingest busy.
+    // Batches fetched but not yet stored, all neighbours together, and batches being fetched: bounded together
+    // (memory), enough to keep ingest busy.
     const storing = new Set<Promise<void>>()
-    // Two commits' worth (MAX_CHANGES_PER_COMMIT): the pool verifies the next while ingest stores one. With one,
-    // the pool sat idle during each commit (a 50k mirror took 10 s in process instead of 8).
-    const maxStoring = peerIds.length + 2 * Math.ceil(MAX_CHANGES_PER_COMMIT / MAX_IDS_PER_REQUEST)
+    let fetching = 0
+    const maxInFlight = maxAnswersInFlight(peerIds.length)
     const work = async (peerId: string) => {
       const track = tracks.get(peerId)!
       for (;;) {
         if (failed.has(peerId)) return
-        const wanted = take(peerId)
-        if (wanted.length === 0) return
+        // Never empty while waiting: fetches alone cannot fill maxInFlight.
+        while (storing.size + fetching >= maxInFlight) await Promise.race(storing)
+        const batch = take(peerId)
+        if (batch.length === 0) return
         track.update({ state: 'fetching' })
         let changes: Uint8Array[]
+        fetching++
         try {
-          changes = await fetchChanges(peerId, group, wanted, requestSignal())
+          changes = await fetchChanges(peerId, group, batch, requestSignal())
         } catch (err) {
-          giveBack(peerId, wanted)
+          // What a neighbour did not deliver goes back to the front for the others (never to it again).
+          queue.giveBack(peerId, batch)
           fail(peerId, err as Error)
           return
+        } finally {
+          fetching--
         }
         const stored = ingest.ingestChanges(changes, { origin: 'sync', group }).then((results) => {
-          const asked = new Set<string>(wanted)
+          const asked = new Set<string>(batch)
           const kept = new Set<string>()
           let accepted = 0
           for (const r of results) {
@@ -773,29 +783,28 @@ export function createAntiEntropy(
           const unasked = results.some((r) => r.status !== 'rejected' && !asked.has(r.id))
           // Valid posts are worth keeping, but a neighbour that sends an invalid post or others than asked is broken.
           if (bad?.status === 'rejected' || unasked) {
-            giveBack(
+            queue.giveBack(
               peerId,
-              wanted.filter((id) => !kept.has(id)),
+              batch.filter((id) => !kept.has(id)),
             )
             fail(peerId, new Error(bad?.status === 'rejected' ? `sent an invalid post (${bad.problem}): ${bad.reason}` : 'sent posts it was not asked for'))
-          } else if (kept.size < wanted.length) {
+          } else if (kept.size < batch.length) {
             // It no longer has some (or never had): the others may.
-            giveBack(
+            queue.giveBack(
               peerId,
-              wanted.filter((id) => !kept.has(id)),
+              batch.filter((id) => !kept.has(id)),
             )
           }
         })
         const tracked = stored.finally(() => storing.delete(tracked))
         storing.add(tracked)
-        if (storing.size >= maxStoring) await Promise.race(storing)
       }
     }
     // A neighbour whose share ran out waits for the others' batches to be stored: one may come back to it.
     for (;;) {
-      await Promise.all(peerIds.filter((p) => !failed.has(p)).map(work))
+      await Promise.all(peerIds.filter((p) => !failed.has(p)).flatMap((p) => Array.from({ length: FETCHES_PER_NEIGHBOUR }, () => work(p))))
       await Promise.all(storing)
-      if (queue.length === 0 || peerIds.every((p) => failed.has(p) || !queue.some((id) => holders.get(id)!.has(p)))) break
+      if (queue.size === 0 || peerIds.every((p) => failed.has(p) || !queue.hasFor(p))) break
     }
     let stored = 0
     for (const [peerId, track] of tracks) {

@@ -1,4 +1,5 @@
-export { canonicalChange, MAX_CHANGE_BYTES, readCanonicalChange, type CanonicalChange } from './canonical-change.ts'
+export { canonicalChange, MAX_CHANGE_BYTES, readIfCanonical, type CanonicalChange } from './canonical-change.ts'
+export { readCanonicalChange } from './read-change.ts'
 export { InvalidChangeError, PostingError, SeedError } from './errors.ts'
 export {
   createIngest,
@@ -19,6 +20,6 @@ export { DEFAULT_SHARD_CAP, shardId, utcDay } from './shard-key.ts'
 export type { FrameStream, StreamTransport } from './transport.ts'
 export { createGossip, groupTopic, type Gossip, type GossipInit, type GossipStats, type GossipTransport } from './gossip.ts'
 export { createGroupDirectory, GROUPS_PROTOCOL, GROUPS_TOPIC, type GroupDirectory, type GroupNetwork } from './group-directory.ts'
-export { type AntiEntropy, createAntiEntropy, SYNC_PROTOCOL, type SyncProgress } from './anti-entropy.ts'
+export { type AntiEntropy, createAntiEntropy, maxAnswersInFlight, SYNC_PROTOCOL, type SyncProgress } from './anti-entropy.ts'
 export { MirrorError, mirrorGroup, type MirrorComponents } from './mirror.ts'
 export { type CheckedChange, checkChange, createVerifyPool, defaultVerifyThreads, type VerifyPool } from './verify-pool.ts'

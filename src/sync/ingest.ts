@@ -1,7 +1,8 @@
 import { hasValidSignature, InvalidArticleError, MAX_CLOCK_SKEW_MS, type GroupName, type MessageId, type SignedArticle } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import { carriedGroups, recordArticles, storedIds, transactionWith, type ArticleToRecord, type Db } from '../store/index.ts'
-import { readCanonicalChange, type CanonicalChange } from './canonical-change.ts'
+import type { CanonicalChange } from './canonical-change.ts'
+import { readCanonicalChange } from './read-change.ts'
 import { InvalidChangeError } from './errors.ts'
 import type { ShardDocuments, ShardEntry } from './shard-documents.ts'
 import { checkChange, type CheckedChange, type VerifyPool } from './verify-pool.ts'
@@ -53,6 +54,11 @@ export interface Ingest {
   ingestChanges(changes: readonly Uint8Array[], options?: IngestOptions): Promise<IngestResult[]>
   /** Called after each commit with the articles it added (live pages, gossip). */
   onAccepted(listener: AcceptedListener): () => void
+  /**
+   * Says that `count` posts are on their way in large batches (a pull finding them missing), so the verify
+   * threads start now, while the comparison goes on, rather than when the first batch arrives.
+   */
+  expect(count: number): void
 }
 
 /**
@@ -78,11 +84,8 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
 
     changes.forEach((bytes, index) => {
       let read: CanonicalChange
+      // A change the pool could not read is read again here, to say what is wrong with it.
       const check = checked?.[index]
-      if (check && !check.ok) {
-        results[index] = { status: 'rejected', problem: check.problem, reason: check.reason }
-        return
-      }
       try {
         read = check ? { article: check.article, change: bytes } : readCanonicalChange(bytes)
       } catch (err) {
@@ -117,7 +120,7 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
     )
     const signatureHolds = (index: number, article: SignedArticle) => {
       const check = checked?.[index]
-      return check?.ok ? check.validSignature : hasValidSignature(article)
+      return check ? check.validSignature : hasValidSignature(article)
     }
     const accepted: typeof candidates = []
     for (const candidate of candidates) {
@@ -163,7 +166,7 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
   interface Job {
     readonly changes: readonly Uint8Array[]
     readonly options: IngestOptions
-    readonly checking: Promise<CheckedChange[]> | undefined
+    readonly checking: Promise<(CheckedChange | undefined)[]> | undefined
     resolve(results: IngestResult[]): void
     reject(err: unknown): void
   }
@@ -232,6 +235,9 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
+    expect(count) {
+      if (count >= POOL_MIN_BATCH) pool?.start()
+    },
   }
 }
 
@@ -245,9 +251,9 @@ const sameKind = (a: IngestOptions, b: IngestOptions) => (a.origin ?? 'local') =
  * has the network and the commits to do meanwhile, and the pool has a thread per core. A failed worker costs
  * only time: its share is checked here instead.
  */
-async function checkOnWorkers(pool: VerifyPool, changes: readonly Uint8Array[], log: Logger): Promise<CheckedChange[]> {
+async function checkOnWorkers(pool: VerifyPool, changes: readonly Uint8Array[], log: Logger): Promise<(CheckedChange | undefined)[]> {
   const share = Math.ceil(changes.length / pool.threads)
-  const parts: Promise<CheckedChange[]>[] = []
+  const parts: Promise<(CheckedChange | undefined)[]>[] = []
   for (let start = 0; start < changes.length; start += share) {
     const part = changes.slice(start, start + share)
     parts.push(

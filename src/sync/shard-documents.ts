@@ -1,6 +1,6 @@
 import * as Automerge from '@automerge/automerge'
 import type { GroupName, MessageId } from '../article/index.ts'
-import { addShardChanges, createShard, deleteShard, getShard, moveShardChanges, shardChanges, shardsOfDay, type Db, type ShardRow } from '../store/index.ts'
+import { addShardChanges, createShard, deleteShard, moveShardChanges, shardChanges, shardsOfDay, type Db, type ShardRow } from '../store/index.ts'
 import { DEFAULT_SHARD_CAP, leafFor, shardId, utcDay } from './shard-key.ts'
 
 export type ShardDoc = Automerge.Doc<Record<string, Uint8Array>>
@@ -40,33 +40,49 @@ export class ShardDocuments {
         await createShard(trx, { id: shardId(group, day, ''), group, day, prefix: '' })
         leaves = await shardsOfDay(trx, group, day)
       }
-      const byLeaf = groupBy(dayEntries, (e) => {
-        const leaf = leafFor(leaves, e.id)
-        if (!leaf) throw new Error(`the shard tree of ${group}/${day} has no leaf for ${e.id}`)
-        return leaf.id
-      })
-      for (const [leafId, leafEntries] of byLeaf) {
-        const leaf = leaves.find((l) => l.id === leafId)!
+      await this.file(trx, leaves, dayEntries)
+    }
+  }
+
+  /**
+   * Files entries into the leaves of their day. A leaf they would fill past the cap is split first, so the
+   * posts already in it move once and the new ones are written straight into its children: the same tree as
+   * filing first and splitting after (a leaf splits when its range holds more than the cap), for fewer writes.
+   * A mirror files a day's posts into an empty leaf, which then splits with nothing to move.
+   */
+  private async file(trx: Db, leaves: readonly ShardRow[], entries: readonly ShardEntry[]): Promise<void> {
+    const byLeaf = groupBy(entries, (e) => {
+      const leaf = leafFor(leaves, e.id)
+      if (!leaf) throw new Error(`the shard tree of ${e.group}/${utcDay(e.date)} has no leaf for ${e.id}`)
+      return leaf.id
+    })
+    for (const [leafId, leafEntries] of byLeaf) {
+      const leaf = leaves.find((l) => l.id === leafId)!
+      if (leaf.post_count + leafEntries.length > this.cap) await this.file(trx, await this.split(trx, leaf), leafEntries)
+      else {
         await addShardChanges(
           trx,
           leaf.id,
           leafEntries.map((e) => ({ articleId: e.id, change: e.change })),
         )
-        if (leaf.post_count + leafEntries.length > this.cap) await this.split(trx, leaf)
       }
     }
   }
 
-  /** Replaces a full leaf by 16 children, one per next hex digit of the Message-ID; recurses. */
-  private async split(trx: Db, leaf: ShardRow): Promise<void> {
+  /** Replaces a leaf by 16 children, one per next hex digit of the Message-ID (recursing while one holds more than the cap); returns the new leaves. */
+  private async split(trx: Db, leaf: ShardRow): Promise<ShardRow[]> {
+    const leaves: ShardRow[] = []
     for (const digit of '0123456789abcdef') {
       const prefix = leaf.prefix + digit
       const id = shardId(leaf.group_name, leaf.day, prefix)
       await createShard(trx, { id, group: leaf.group_name, day: leaf.day, prefix })
-      const moved = await moveShardChanges(trx, leaf.id, id, prefix)
-      if (moved > this.cap) await this.split(trx, (await getShard(trx, id))!)
+      const moved = leaf.post_count === 0 ? 0 : await moveShardChanges(trx, leaf.id, id, prefix)
+      const child: ShardRow = { id, group_name: leaf.group_name, day: leaf.day, prefix, post_count: moved }
+      if (moved > this.cap) leaves.push(...(await this.split(trx, child)))
+      else leaves.push(child)
     }
     await deleteShard(trx, leaf.id)
+    return leaves
   }
 
   /**

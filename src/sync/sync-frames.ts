@@ -121,7 +121,11 @@ export class FrameWriter {
 /** Reads what FrameWriter writes; every read is bounds-checked and throws MalformedFrameError. */
 export class FrameReader {
   private pos = 0
-  constructor(private readonly frame: Uint8Array) {}
+  private readonly frame: Uint8Array
+
+  constructor(frame: Uint8Array) {
+    this.frame = frame
+  }
 
   get done(): boolean {
     return this.pos >= this.frame.length

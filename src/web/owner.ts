@@ -12,8 +12,10 @@ const COOKIE = 'usenet_owner'
  */
 export class OwnerAuth {
   private readonly session: string
+  private readonly token: string
 
-  constructor(private readonly token: string) {
+  constructor(token: string) {
+    this.token = token
     this.session = createHmac('sha256', token).update('usenet-p2p owner session v1').digest('base64url')
   }
 

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { eventually } from '../helpers/network.ts'
 import { startCli, type RunningCli } from '../cli/spawn.ts'
 import { sleep, storedMessageIds } from '../network/support.ts'
-import { MAX_CHANGES_PER_COMMIT, readSeeds } from '../../src/sync/index.ts'
+import { maxAnswersInFlight, readSeeds } from '../../src/sync/index.ts'
 import { MAX_IDS_PER_REQUEST } from '../../src/sync/sync-frames.ts'
 import { groupCount, groupIds, makeHistory, SEEDS_DIR, sortedIds, startServingNode, writeHistory, xorOfIds, type ServingNode } from './support.ts'
 
@@ -24,8 +24,8 @@ import { groupCount, groupIds, makeHistory, SEEDS_DIR, sortedIds, startServingNo
 const GROUP = 'misc.test'
 /** 5,000 posts over 12 days; two of them pass the shard cap. */
 const COUNTS = [300, 300, 300, 300, 300, 300, 900, 300, 300, 400, 700, 600]
-/** Answers a pull from one neighbour holds fetched but not yet stored: two commits of MAX_CHANGES_PER_COMMIT, and one more. */
-const ANSWERS_IN_FLIGHT = 1 + 2 * Math.ceil(MAX_CHANGES_PER_COMMIT / MAX_IDS_PER_REQUEST)
+/** Answers a pull from one neighbour holds, being fetched or fetched and not yet stored. */
+const ANSWERS_IN_FLIGHT = maxAnswersInFlight(1)
 
 const dirs: string[] = []
 let a: ServingNode | undefined

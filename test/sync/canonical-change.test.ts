@@ -12,7 +12,8 @@ import {
   signArticle,
   type SignedArticle,
 } from '../../src/article/index.ts'
-import { canonicalChange, MAX_CHANGE_BYTES, readCanonicalChange } from '../../src/sync/canonical-change.ts'
+import { canonicalChange, MAX_CHANGE_BYTES } from '../../src/sync/canonical-change.ts'
+import { readCanonicalChange } from '../../src/sync/read-change.ts'
 import { MAX_ARTICLE_BYTES } from '../../src/article/index.ts'
 import { InvalidChangeError } from '../../src/sync/errors.ts'
 import { articleFields, authorKey } from '../article/arbitraries.ts'
