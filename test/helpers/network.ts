@@ -17,14 +17,22 @@ export async function startPeer({
   dataDir,
   seeds = true,
   listen = '/ip4/127.0.0.1/tcp/0',
+  serveRateKiB,
 }: {
   peers?: string[]
   dataDir?: string
   seeds?: boolean
   listen?: string
+  /** The node's --serve-rate: its upload of history, in KiB/s. */
+  serveRateKiB?: number
 } = {}): Promise<TestPeer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'usenet-peer-')))
-  const args = ['--port', '0', '--listen', listen, '--data-dir', dir, ...(seeds ? [] : ['--no-seeds']), ...peers.flatMap((p) => ['--peer', p])]
+  const args = [
+    ...['--port', '0', '--listen', listen, '--data-dir', dir],
+    ...(seeds ? [] : ['--no-seeds']),
+    ...(serveRateKiB === undefined ? [] : ['--serve-rate', String(serveRateKiB)]),
+    ...peers.flatMap((p) => ['--peer', p]),
+  ]
   const node = await startNode(loadConfig(args), createLogger('test-peer'))
   const address = node.multiaddrs.find((a) => a.includes('/tcp/'))!
   return { ...node, dataDir: dir, address: address.includes('/p2p/') ? address : `${address}/p2p/${node.peerId}` }
