@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type SqliteDatabase from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseGroupName } from '../../src/article/index.ts'
-import { addGroup, migrateDown, openStore, StoreError, type Store } from '../../src/store/index.ts'
+import { parseGroupName, utcDay } from '../../src/article/index.ts'
+import { addGroup, idsOfDay, idsWithPrefix, migrateDown, openStore, StoreError, type Store } from '../../src/store/index.ts'
 import { migrations } from '../../src/store/migrations/index.ts'
 import { canonicalChange } from '../../src/sync/canonical-change.ts'
 import { createIngest } from '../../src/sync/ingest.ts'
@@ -114,11 +114,61 @@ describe('migrations', () => {
     const rows = () => first.sqlite.prepare('select group_name, day, bucket, count, hex(xor) as xor from bucket_digests order by 1, 2, 3').all()
     const kept = rows()
     expect(kept.reduce((n: number, r) => n + (r as { count: number }).count, 0)).toBe(60)
+    // Back to before the bucket digests (the clustered postings came after them).
+    await migrateDown(first.db)
     await migrateDown(first.db)
     expect(tablesOf(first.sqlite)).not.toContain('bucket_digests')
     await closeTracked(first)
     const again = await openTracked()
     expect(again.sqlite.prepare('select group_name, day, bucket, count, hex(xor) as xor from bucket_digests order by 1, 2, 3').all()).toEqual(kept)
+  })
+})
+
+describe('clustering postings and fingerprints on their keys', () => {
+  const rowsOf = (sqlite: SqliteDatabase.Database) =>
+    ['postings', 'day_digests', 'bucket_digests'].map((table) => sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all())
+  const postingsSql = (sqlite: SqliteDatabase.Database) =>
+    schemaOf(sqlite)
+      .filter((o) => ['postings', 'day_digests', 'bucket_digests'].includes(o.name))
+      .map((o) => o.sql!)
+      .join('\n')
+  const indexesOf = (sqlite: SqliteDatabase.Database) =>
+    schemaOf(sqlite)
+      .filter((o) => o.type === 'index')
+      .map((o) => o.name)
+
+  it('keeps every posting and fingerprint of a file written before it, and ingest and reconciliation go on over them', async () => {
+    const first = await openTracked()
+    for (const name of ['test.one', 'test.two']) await addGroup(first.db, { name: parseGroupName(name), description: name, createdAt: 1 })
+    await migrateDown(first.db)
+    // The file as a node of the previous version left it: rowid postings, the unused index.
+    expect(postingsSql(first.sqlite)).not.toMatch(/without rowid/i)
+    expect(indexesOf(first.sqlite)).toContain('shard_changes_by_article')
+    const ingest = createIngest({ db: first.db, shards: new ShardDocuments(), log: createLogger('test') })
+    const posts = Array.from({ length: 40 }, (_, i) => makeArticle({ group: i % 4 === 0 ? 'test.two' : 'test.one', subject: `Post ${i}` }))
+    expect((await ingest.ingestChanges(posts.map(canonicalChange))).every((r) => r.status === 'accepted')).toBe(true)
+    const before = rowsOf(first.sqlite)
+    expect(before[0]).toHaveLength(40)
+    expect(before[1]!.length).toBeGreaterThan(0)
+    expect(before[2]!.length).toBeGreaterThan(0)
+    await closeTracked(first)
+
+    const again = await openTracked()
+    expect(postingsSql(again.sqlite).match(/without rowid/gi)).toHaveLength(3)
+    expect(indexesOf(again.sqlite)).not.toContain('shard_changes_by_article')
+    expect(indexesOf(again.sqlite)).toEqual(expect.arrayContaining(['postings_by_thread', 'postings_by_date']))
+    expect(rowsOf(again.sqlite)).toEqual(before)
+    const day = utcDay(posts[0]!.date)
+    expect((await idsOfDay(again.db, 'test.two', day)).sort()).toEqual(
+      posts
+        .filter((_, i) => i % 4 === 0)
+        .map((p) => p.id)
+        .sort(),
+    )
+    const more = createIngest({ db: again.db, shards: new ShardDocuments(), log: createLogger('test') })
+    const late = makeArticle({ subject: 'After the migration' })
+    expect(await more.ingestChanges([canonicalChange(late)])).toMatchObject([{ status: 'accepted' }])
+    expect(await idsWithPrefix(again.db, 'test.one', day, late.id.slice(1, 3))).toContain(late.id)
   })
 })
 
