@@ -64,28 +64,35 @@ export async function idsWithPrefix(db: Db, group: string, day: string, prefix: 
  * Each id is found through its posting: the date gives the day's few shards and the Message-ID's hex prefix
  * the leaf, so one index probe reaches its change. (Probing every shard of the group for every id cost
  * 0.1 ms a post on a 20k-post group and grew with the number of shards.)
+ *
+ * CROSS JOIN is SQLite's way to fix the join order: postings first. Left to choose, once postings had no rowid
+ * SQLite started from the group's shards and probed every asked id in each: 0.3 ms a post on a 50k group.
  */
 export async function changesOf(db: Db, group: string, ids: readonly string[]): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db
-      .selectFrom('postings')
-      .innerJoin('shards', (join) =>
-        join
-          .onRef('shards.group_name', '=', 'postings.group_name')
-          // Article dates are whole seconds from 1970 to 9999, so this is utcDay(date).
-          .on('shards.day', '=', sql<string>`strftime('%Y-%m-%d', postings.date / 1000, 'unixepoch')`)
-          // A Message-ID is "<" + its hash in hex + "@…"; a leaf's prefix is the start of that hex.
-          .on(sql<string>`substr(postings.article_id, 2, length(shards.prefix))`, '=', sql<string>`shards.prefix`),
-      )
-      .innerJoin('shard_changes', (join) =>
-        join.onRef('shard_changes.shard_id', '=', 'shards.id').onRef('shard_changes.article_id', '=', 'postings.article_id'),
-      )
-      .select('shard_changes.change')
-      .where('postings.group_name', '=', group)
-      .where('postings.article_id', 'in', ids.slice(i, i + 500))
-      .execute()
+    const rows = await changesQuery(db, group, ids.slice(i, i + 500)).execute()
     for (const row of rows) out.push(row.change)
   }
   return out
+}
+
+/** The query of `changesOf`, for at most 500 ids (exported for its query-plan test). */
+export function changesQuery(db: Db, group: string, ids: readonly string[]) {
+  return (
+    db
+      .selectFrom('postings')
+      .crossJoin('shards')
+      .crossJoin('shard_changes')
+      .select('shard_changes.change')
+      .where('postings.group_name', '=', group)
+      .where('postings.article_id', 'in', ids)
+      .whereRef('shards.group_name', '=', 'postings.group_name')
+      // Article dates are whole seconds from 1970 to 9999, so this is utcDay(date).
+      .where('shards.day', '=', sql<string>`strftime('%Y-%m-%d', postings.date / 1000, 'unixepoch')`)
+      // A Message-ID is "<" + its hash in hex + "@…"; a leaf's prefix is the start of that hex.
+      .where(sql<string>`substr(postings.article_id, 2, length(shards.prefix))`, '=', sql<string>`shards.prefix`)
+      .whereRef('shard_changes.shard_id', '=', 'shards.id')
+      .whereRef('shard_changes.article_id', '=', 'postings.article_id')
+  )
 }

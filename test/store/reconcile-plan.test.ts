@@ -1,0 +1,43 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseGroupName } from '../../src/article/index.ts'
+import { createLogger } from '../../src/logger.ts'
+import { addGroup, openStore, type Store } from '../../src/store/index.ts'
+import { changesQuery } from '../../src/store/reconcile.ts'
+import { canonicalChange } from '../../src/sync/canonical-change.ts'
+import { createIngest } from '../../src/sync/ingest.ts'
+import { ShardDocuments } from '../../src/sync/shard-documents.ts'
+import { makeArticle } from '../helpers/articles.ts'
+
+let dir: string
+let store: Store
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'usenet-plan-'))
+  store = await openStore(join(dir, 'node.sqlite'))
+  await addGroup(store.db, { name: parseGroupName('test.one'), description: '', createdAt: 0 })
+  // Enough posts for many shards over several days: the case where starting from the shards is the wrong plan.
+  const ingest = createIngest({ db: store.db, shards: new ShardDocuments({ cap: 20 }), log: createLogger('test') })
+  const posts = Array.from({ length: 1500 }, (_, i) => makeArticle({ subject: `Post ${i}`, date: Date.UTC(2026, 9, 1 + (i % 5)) + i * 1000 }))
+  for (let i = 0; i < posts.length; i += 500) await ingest.ingestChanges(posts.slice(i, i + 500).map(canonicalChange))
+})
+
+afterAll(async () => {
+  await store.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('serving a neighbour the changes it asked for', () => {
+  it('starts from the asked postings, one index probe per post, and never scans the shards or changes', () => {
+    const ids = (store.sqlite.prepare('select article_id from postings limit 500').all() as { article_id: string }[]).map((r) => r.article_id)
+    expect(ids).toHaveLength(500)
+    const { sql, parameters } = changesQuery(store.db, 'test.one', ids).compile()
+    const plan = (store.sqlite.prepare(`explain query plan ${sql}`).all(...(parameters as unknown[])) as { detail: string }[]).map((r) => r.detail)
+    expect(plan[0]).toMatch(/^SEARCH postings USING PRIMARY KEY \(group_name=\? AND article_id=\?\)/)
+    expect(plan.slice(1).join('\n')).toMatch(/SEARCH shards USING INDEX shards_by_day \(group_name=\? AND day=\?\)/)
+    expect(plan.slice(1).join('\n')).toMatch(/SEARCH shard_changes USING INDEX \S+ \(shard_id=\? AND article_id=\?\)/)
+    expect(plan.join('\n')).not.toMatch(/SCAN/)
+  })
+})
