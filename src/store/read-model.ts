@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { parentOf, threadRootOf, type GroupName, type SignedArticle } from '../article/index.ts'
+import { insertRows } from './bulk-insert.ts'
 import { recordDigests } from './digests.ts'
 import type { Db } from './schema.ts'
 
@@ -21,26 +22,25 @@ const ROWS_PER_INSERT = 500
 export async function recordArticles(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
   if (items.length === 0) return
   for (const rows of chunks(items, ROWS_PER_INSERT)) {
-    await db
-      .insertInto('articles')
-      .values(
-        rows.map(({ article, receivedAt }) => ({
-          id: article.id,
-          author_key: article.authorKey,
-          from_name: article.from,
-          subject: article.subject,
-          date: article.date,
-          parent_id: parentOf(article) ?? null,
-          root_id: threadRootOf(article),
-          bytes: article.bytes,
-          received_at: receivedAt,
-        })),
-      )
-      .execute()
-    const postings = rows.flatMap(({ article, groups }) =>
-      groups.map((group) => ({ group_name: group, article_id: article.id, root_id: threadRootOf(article), date: article.date })),
+    await insertRows(
+      db,
+      'articles',
+      ['id', 'author_key', 'from_name', 'subject', 'date', 'parent_id', 'root_id', 'bytes', 'received_at'],
+      rows.map(({ article, receivedAt }) => [
+        article.id,
+        article.authorKey,
+        article.from,
+        article.subject,
+        article.date,
+        parentOf(article) ?? null,
+        threadRootOf(article),
+        article.bytes,
+        receivedAt,
+      ]),
     )
-    if (postings.length > 0) await db.insertInto('postings').values(postings).execute()
+    const postings = rows.flatMap(({ article, groups }) => groups.map((group) => [group, article.id, threadRootOf(article), article.date]))
+    // A crosspost has a posting per carried group: within SQLite's limit of bound values all the same.
+    for (const part of chunks(postings, ROWS_PER_INSERT)) await insertRows(db, 'postings', ['group_name', 'article_id', 'root_id', 'date'], part)
   }
   await recordThreads(db, items)
   await recordGroups(db, items)

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { insertRows } from './bulk-insert.ts'
 import type { Db } from './schema.ts'
 
 export interface ShardRow {
@@ -35,8 +36,12 @@ export async function createShard(db: Db, shard: { id: string; group: string; da
 /** Saves posts' changes into a shard. */
 export async function addShardChanges(db: Db, id: string, changes: readonly { articleId: string; change: Uint8Array }[]): Promise<void> {
   for (let i = 0; i < changes.length; i += 500) {
-    const rows = changes.slice(i, i + 500).map((c) => ({ shard_id: id, article_id: c.articleId, change: c.change }))
-    await db.insertInto('shard_changes').values(rows).execute()
+    await insertRows(
+      db,
+      'shard_changes',
+      ['shard_id', 'article_id', 'change'],
+      changes.slice(i, i + 500).map((c) => [id, c.articleId, c.change]),
+    )
   }
   await db
     .updateTable('shards')

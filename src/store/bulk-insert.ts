@@ -1,0 +1,42 @@
+import { CompiledQuery } from 'kysely'
+import type { Database, Db } from './schema.ts'
+
+/** SQLite allows 32,766 bound values per statement. */
+const MAX_BOUND_VALUES = 32_766
+
+/**
+ * Inserts rows, given as values in `columns` order, in one statement, with the same SQL text for every batch of
+ * the same size (so its prepared statement is reused). The hot inserts of ingest go through here rather than
+ * the query builder: Kysely builds and compiles a multi-row insert afresh on every call, walking every value
+ * of every row, which cost about 0.5 s of the event loop per 50k posts mirrored.
+ */
+export async function insertRows<T extends keyof Database & string>(
+  db: Db,
+  table: T,
+  columns: readonly (keyof Database[T] & string)[],
+  rows: readonly (readonly unknown[])[],
+): Promise<void> {
+  if (rows.length === 0) return
+  if (rows.length * columns.length > MAX_BOUND_VALUES) throw new RangeError(`${rows.length} rows of ${columns.length} values are too many for one statement`)
+  const parameters: unknown[] = []
+  for (const row of rows) {
+    if (row.length !== columns.length) throw new RangeError(`a row for ${table} has ${row.length} values, not ${columns.length}`)
+    for (const value of row) parameters.push(value)
+  }
+  await db.executeQuery(CompiledQuery.raw(insertSql(table, columns, rows.length), parameters))
+}
+
+const sqlTexts = new Map<string, string>()
+
+function insertSql(table: string, columns: readonly string[], rowCount: number): string {
+  const key = `${table}(${columns.join(',')})×${rowCount}`
+  let text = sqlTexts.get(key)
+  if (text === undefined) {
+    const row = `(${columns.map(() => '?').join(', ')})`
+    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rowCount }, () => row).join(', ')}`
+    // Batch sizes repeat (500 and the remainders), so this stays small; bounded all the same.
+    if (sqlTexts.size >= 1024) sqlTexts.clear()
+    sqlTexts.set(key, text)
+  }
+  return text
+}

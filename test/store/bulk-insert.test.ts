@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { insertRows } from '../../src/store/bulk-insert.ts'
+import { openStore, type Store } from '../../src/store/index.ts'
+
+let dir: string
+let store: Store
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'usenet-bulk-'))
+  store = await openStore(join(dir, 'node.sqlite'))
+})
+
+afterEach(async () => {
+  await store.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const COLUMNS = ['shard_id', 'article_id', 'change'] as const
+const row = (i: number) => [`s${i % 3}`, `<${i}@test>`, Uint8Array.from([i % 256, 0, 255])]
+
+describe('inserting rows in bulk', () => {
+  it('stores every row exactly, for batches of different sizes through the same statements', async () => {
+    const rows = Array.from({ length: 1203 }, (_, i) => row(i))
+    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(0, 500))
+    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(500, 501))
+    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(501, 1001))
+    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(1001))
+    await insertRows(store.db, 'shard_changes', COLUMNS, [])
+    const stored = store.sqlite.prepare('select shard_id, article_id, change from shard_changes order by rowid').raw().all() as unknown[][]
+    expect(stored).toEqual(rows.map(([s, a, c]) => [s, a, Buffer.from(c as Uint8Array)]))
+  })
+
+  it('refuses a row with the wrong number of values and stores nothing of its batch', async () => {
+    await expect(insertRows(store.db, 'shard_changes', COLUMNS, [row(1), row(2).slice(0, 2)])).rejects.toThrow(/has 2 values, not 3/)
+    await expect(
+      insertRows(
+        store.db,
+        'shard_changes',
+        COLUMNS,
+        Array.from({ length: 11_000 }, (_, i) => row(i)),
+      ),
+    ).rejects.toThrow(/too many/)
+    expect(store.sqlite.prepare('select count(*) as n from shard_changes').get()).toEqual({ n: 0 })
+  })
+})
