@@ -1,4 +1,4 @@
-import type { GroupName, MessageId } from '../article/index.ts'
+import { type GroupName, type MessageId, messageIdFromHex } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import { bucketDigests, changesOf, dayDigests, getGroup, hashOf, idsOfDay, idsWithPrefix, xorInto, type Db } from '../store/index.ts'
 import { FetchQueue } from './fetch-queue.ts'
@@ -12,7 +12,6 @@ import {
   decodeRequest,
   encodeRequest,
   FrameWriter,
-  idOfHash,
   MalformedFrameError,
   MAX_BUCKET_DAYS,
   MAX_DAY,
@@ -650,7 +649,8 @@ export function createAntiEntropy(
         }
       }
 
-      const missing = [...byDay.entries()].map(([day, hashes]): [number, MessageId[]] => [day, [...hashes].map((h) => idOfHash(Buffer.from(h, 'hex')))])
+      // The hashes were written here as hex, from 32 bytes each: valid ids.
+      const missing = [...byDay.entries()].map(([day, hashes]): [number, MessageId[]] => [day, [...hashes].map(messageIdFromHex)])
       return { missing, later }
     }
 
