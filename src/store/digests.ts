@@ -1,4 +1,5 @@
 import { messageIdHex, utcDay, type MessageId } from '../article/index.ts'
+import { blobsOf, emptyBlobs, XOR_BYTES } from './day-buckets.ts'
 import type { ArticleToRecord } from './read-model.ts'
 import type { Db } from './schema.ts'
 
@@ -50,23 +51,25 @@ export async function recordDigests(db: Db, items: readonly ArticleToRecord[]): 
         xorInto(delta.xor, row.xor)
       }
     }
-    const bucketRows: { group_name: string; day: string; bucket: number; count: number; xor: Buffer }[] = []
-    for (const [day, { day: delta, buckets }] of days) {
-      dayRows.push({ group_name: group, day, count: delta.count, xor: delta.xor })
+    const bucketRows: { group_name: string; day: string; counts: Buffer; xors: Buffer }[] = []
+    for (let i = 0; i < dayList.length; i += ROWS_PER_UPSERT) {
       const existing = await db
-        .selectFrom('bucket_digests')
-        .select(['bucket', 'count', 'xor'])
+        .selectFrom('day_buckets')
+        .select(['day', 'counts', 'xors'])
         .where('group_name', '=', group)
-        .where('day', '=', day)
-        .where('bucket', 'in', [...buckets.keys()])
+        .where('day', 'in', dayList.slice(i, i + ROWS_PER_UPSERT))
         .execute()
-      for (const row of existing) {
-        const b = buckets.get(row.bucket)!
-        b.count += row.count
-        xorInto(b.xor, row.xor)
+      const stored = new Map(existing.map((row) => [row.day, blobsOf(row.counts, row.xors)]))
+      for (const day of dayList.slice(i, i + ROWS_PER_UPSERT)) {
+        const blobs = stored.get(day) ?? emptyBlobs()
+        for (const [bucket, b] of days.get(day)!.buckets) {
+          blobs.counts.writeUInt32LE(blobs.counts.readUInt32LE(bucket * 4) + b.count, bucket * 4)
+          xorInto(blobs.xors.subarray(bucket * XOR_BYTES, (bucket + 1) * XOR_BYTES), b.xor)
+        }
+        bucketRows.push({ group_name: group, day, ...blobs })
       }
-      for (const [bucket, b] of buckets) bucketRows.push({ group_name: group, day, bucket, count: b.count, xor: b.xor })
     }
+    for (const [day, { day: delta }] of days) dayRows.push({ group_name: group, day, count: delta.count, xor: delta.xor })
     for (let i = 0; i < dayRows.length; i += ROWS_PER_UPSERT) {
       await db
         .insertInto('day_digests')
@@ -76,9 +79,9 @@ export async function recordDigests(db: Db, items: readonly ArticleToRecord[]): 
     }
     for (let i = 0; i < bucketRows.length; i += ROWS_PER_UPSERT) {
       await db
-        .insertInto('bucket_digests')
+        .insertInto('day_buckets')
         .values(bucketRows.slice(i, i + ROWS_PER_UPSERT))
-        .onConflict((oc) => oc.columns(['group_name', 'day', 'bucket']).doUpdateSet((eb) => ({ count: eb.ref('excluded.count'), xor: eb.ref('excluded.xor') })))
+        .onConflict((oc) => oc.columns(['group_name', 'day']).doUpdateSet((eb) => ({ counts: eb.ref('excluded.counts'), xors: eb.ref('excluded.xors') })))
         .execute()
     }
   }

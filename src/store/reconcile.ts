@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { type DayBuckets, decodeBuckets, emptyBlobs } from './day-buckets.ts'
 import type { Db } from './schema.ts'
 
 export interface DayDigest {
@@ -25,19 +26,12 @@ export async function idsOfDay(db: Db, group: string, day: string): Promise<stri
   return rows.map((r) => r.article_id)
 }
 
-/** The fingerprints of one day's 256 buckets (by first byte of the hash); absent buckets are empty (count 0, XOR zero). */
-export async function bucketDigests(db: Db, group: string, day: string): Promise<{ counts: number[]; xors: Buffer[] }> {
-  const counts = new Array<number>(256).fill(0)
-  const xors: Buffer[] = Array.from({ length: 256 }, () => ZERO)
-  const rows = await db.selectFrom('bucket_digests').select(['bucket', 'count', 'xor']).where('group_name', '=', group).where('day', '=', day).execute()
-  for (const row of rows) {
-    counts[row.bucket] = row.count
-    xors[row.bucket] = Buffer.from(row.xor.buffer, row.xor.byteOffset, row.xor.byteLength)
-  }
-  return { counts, xors }
+/** The fingerprints of one day's 256 buckets (by first byte of the hash); a day without posts has all empty (count 0, XOR zero). */
+export async function bucketDigests(db: Db, group: string, day: string): Promise<DayBuckets> {
+  const row = await db.selectFrom('day_buckets').select(['counts', 'xors']).where('group_name', '=', group).where('day', '=', day).executeTakeFirst()
+  const { counts, xors } = row ?? emptyBlobs()
+  return decodeBuckets(counts, xors)
 }
-
-const ZERO = Buffer.alloc(32)
 
 /**
  * The Message-IDs of a group's posts of one UTC day whose hash begins with `prefix` (hex digits, lower case).

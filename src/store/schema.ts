@@ -88,13 +88,16 @@ export interface DayDigestTable {
   xor: Uint8Array
 }
 
-/** The fingerprint of a group's posts of one UTC day whose Message-ID hash begins with the byte `bucket` (0–255). */
-export interface BucketDigestTable {
+/**
+ * The 256 bucket fingerprints of a group's posts of one UTC day, bucket b holding the posts whose Message-ID
+ * hash begins with the byte b: `counts` is 256 little-endian uint32, `xors` 256 XORs of 32 bytes (see
+ * day-buckets.ts). One row, so a comparison reads a day's buckets in one probe.
+ */
+export interface DayBucketsTable {
   group_name: string
   day: string
-  bucket: number
-  count: number
-  xor: Uint8Array
+  counts: Uint8Array
+  xors: Uint8Array
 }
 
 export interface SettingTable {
@@ -113,7 +116,7 @@ export interface Database {
   settings: SettingTable
   peers: PeerTable
   day_digests: DayDigestTable
-  bucket_digests: BucketDigestTable
+  day_buckets: DayBucketsTable
 }
 
 export type Db = Kysely<Database>

@@ -111,25 +111,27 @@ describe('migrations', () => {
       makeArticle({ group: i % 3 === 0 ? 'test.two' : 'test.one', subject: `Post ${i}`, date: Date.now() - (1 + (i % 4)) * day - i * 1000 }),
     )
     expect((await ingest.ingestChanges(posts.map(canonicalChange))).every((r) => r.status === 'accepted')).toBe(true)
-    const rows = () => first.sqlite.prepare('select group_name, day, bucket, count, hex(xor) as xor from bucket_digests order by 1, 2, 3').all()
-    const kept = rows()
-    expect(kept.reduce((n: number, r) => n + (r as { count: number }).count, 0)).toBe(60)
-    // Back to before the bucket digests (the clustered postings came after them).
+    const kept = bucketRowsOf(first.sqlite)
+    expect(kept.reduce((n, r) => n + r.count, 0)).toBe(60)
+    // Back to before the bucket digests (the one-row-per-day layout came after them).
     await migrateDown(first.db)
     await migrateDown(first.db)
     expect(tablesOf(first.sqlite)).not.toContain('bucket_digests')
+    expect(tablesOf(first.sqlite)).not.toContain('day_buckets')
     await closeTracked(first)
     const again = await openTracked()
-    expect(again.sqlite.prepare('select group_name, day, bucket, count, hex(xor) as xor from bucket_digests order by 1, 2, 3').all()).toEqual(kept)
+    expect(bucketRowsOf(again.sqlite)).toEqual(kept)
   })
 })
 
 describe('clustering postings and fingerprints on their keys', () => {
-  const rowsOf = (sqlite: SqliteDatabase.Database) =>
-    ['postings', 'day_digests', 'bucket_digests'].map((table) => sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all())
+  const rowsOf = (sqlite: SqliteDatabase.Database) => [
+    ...['postings', 'day_digests'].map((table) => sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all()),
+    bucketRowsOf(sqlite),
+  ]
   const postingsSql = (sqlite: SqliteDatabase.Database) =>
     schemaOf(sqlite)
-      .filter((o) => ['postings', 'day_digests', 'bucket_digests'].includes(o.name))
+      .filter((o) => ['postings', 'day_digests'].includes(o.name))
       .map((o) => o.sql!)
       .join('\n')
   const indexesOf = (sqlite: SqliteDatabase.Database) =>
@@ -137,24 +139,28 @@ describe('clustering postings and fingerprints on their keys', () => {
       .filter((o) => o.type === 'index')
       .map((o) => o.name)
 
-  it('keeps every posting and fingerprint of a file written before it, and ingest and reconciliation go on over them', async () => {
+  it('keeps every posting and fingerprint down to the previous layout and back, and ingest and reconciliation go on over them', async () => {
     const first = await openTracked()
     for (const name of ['test.one', 'test.two']) await addGroup(first.db, { name: parseGroupName(name), description: name, createdAt: 1 })
-    await migrateDown(first.db)
-    // The file as a node of the previous version left it: rowid postings, the unused index.
-    expect(postingsSql(first.sqlite)).not.toMatch(/without rowid/i)
-    expect(indexesOf(first.sqlite)).toContain('shard_changes_by_article')
     const ingest = createIngest({ db: first.db, shards: new ShardDocuments(), log: createLogger('test') })
     const posts = Array.from({ length: 40 }, (_, i) => makeArticle({ group: i % 4 === 0 ? 'test.two' : 'test.one', subject: `Post ${i}` }))
     expect((await ingest.ingestChanges(posts.map(canonicalChange))).every((r) => r.status === 'accepted')).toBe(true)
     const before = rowsOf(first.sqlite)
     expect(before[0]).toHaveLength(40)
     expect(before[1]!.length).toBeGreaterThan(0)
-    expect(before[2]!.length).toBeGreaterThan(0)
+    expect(before[2]!.reduce((n: number, r) => n + (r as { count: number }).count, 0)).toBe(40)
+    await migrateDown(first.db)
+    // The file as a node of the previous version keeps it: rowid postings, 256 rows a day, the unused index.
+    expect(postingsSql(first.sqlite)).not.toMatch(/without rowid/i)
+    expect(tablesOf(first.sqlite)).toContain('bucket_digests')
+    expect(tablesOf(first.sqlite)).not.toContain('day_buckets')
+    expect(indexesOf(first.sqlite)).toContain('shard_changes_by_article')
+    expect(rowsOf(first.sqlite)).toEqual(before)
     await closeTracked(first)
 
     const again = await openTracked()
-    expect(postingsSql(again.sqlite).match(/without rowid/gi)).toHaveLength(3)
+    expect(postingsSql(again.sqlite).match(/without rowid/gi)).toHaveLength(2)
+    expect(tablesOf(again.sqlite)).not.toContain('bucket_digests')
     expect(indexesOf(again.sqlite)).not.toContain('shard_changes_by_article')
     expect(indexesOf(again.sqlite)).toEqual(expect.arrayContaining(['postings_by_thread', 'postings_by_date']))
     expect(rowsOf(again.sqlite)).toEqual(before)
@@ -201,3 +207,28 @@ describe('opening a database that cannot be used', () => {
     await expectStoreError(join(readOnly, 'node.sqlite'))
   })
 })
+
+/** Every non-empty bucket fingerprint, in either layout: 256 rows a day (bucket_digests) or one (day_buckets). */
+function bucketRowsOf(sqlite: SqliteDatabase.Database): { group_name: string; day: string; bucket: number; count: number; xor: string }[] {
+  if (!tablesOf(sqlite).includes('day_buckets')) {
+    return sqlite.prepare('select group_name, day, bucket, count, hex(xor) as xor from bucket_digests order by 1, 2, 3').all() as never
+  }
+  const days = sqlite.prepare('select group_name, day, counts, xors from day_buckets order by 1, 2').all() as {
+    group_name: string
+    day: string
+    counts: Buffer
+    xors: Buffer
+  }[]
+  return days.flatMap(({ group_name, day, counts, xors }) =>
+    Array.from({ length: 256 }, (_, bucket) => ({
+      group_name,
+      day,
+      bucket,
+      count: counts.readUInt32LE(bucket * 4),
+      xor: xors
+        .subarray(bucket * 32, bucket * 32 + 32)
+        .toString('hex')
+        .toUpperCase(),
+    })).filter((row) => row.count > 0),
+  )
+}
