@@ -527,7 +527,7 @@ export function createAntiEntropy(
         lacked += set.size
         // The verify threads start as soon as a bulk is known to be coming, while the comparison goes on:
         // they took 0.4 s to start at the beginning of a mirror, and the first commit waited for them.
-        ingest.expect(lacked)
+        ingest.expectPosts(lacked)
       }
       const asks: { day: number; l1: number; digests: Digest[]; expected: number }[] = []
       const pending = new Map<number, { theyLack: number; asks: number }>()

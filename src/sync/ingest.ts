@@ -58,7 +58,7 @@ export interface Ingest {
    * Says that `count` posts are on their way in large batches (a pull finding them missing), so the verify
    * threads start now, while the comparison goes on, rather than when the first batch arrives.
    */
-  expect(count: number): void
+  expectPosts(count: number): void
 }
 
 /**
@@ -235,7 +235,7 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
-    expect(count) {
+    expectPosts(count) {
       if (count >= POOL_MIN_BATCH) pool?.start()
     },
   }

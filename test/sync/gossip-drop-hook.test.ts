@@ -21,7 +21,7 @@ function gossipWith(init: Parameters<typeof createGossip>[1]) {
       return changes.map((): IngestResult => ({ status: 'rejected', problem: 'test', reason: 'every post is refused here' }))
     },
     onAccepted: () => () => undefined,
-    expect: () => undefined,
+    expectPosts: () => undefined,
   }
   const gossip = createGossip({ transport, ingest, log: createLogger('gossip-test') }, init)
   const group = parseGroupName('test.one')

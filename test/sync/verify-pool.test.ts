@@ -147,9 +147,9 @@ describe('checking large batches on worker threads', () => {
     const counted: VerifyPool = { threads: 2, check: (part) => pool.check(part), start: () => void starts++, stop: async () => {} }
     // No database: expecting posts stores nothing.
     const ingest = createIngest({ db: undefined as never, shards: new ShardDocuments(), log: createLogger('test'), pool: counted })
-    ingest.expect(POOL_MIN_BATCH - 1)
+    ingest.expectPosts(POOL_MIN_BATCH - 1)
     expect(starts).toBe(0)
-    ingest.expect(POOL_MIN_BATCH)
+    ingest.expectPosts(POOL_MIN_BATCH)
     expect(starts).toBe(1)
   })
 
