@@ -17,18 +17,37 @@ export function emptyBlobs(): { counts: Buffer; xors: Buffer } {
   return { counts: Buffer.alloc(BUCKETS * 4), xors: Buffer.alloc(BUCKETS * XOR_BYTES) }
 }
 
-/** Copies of stored blobs, to update in place; refuses blobs of the wrong size rather than misreading them. */
+/** Copies of stored blobs, to update in place with `addToBucket`. */
 export function blobsOf(counts: Uint8Array, xors: Uint8Array): { counts: Buffer; xors: Buffer } {
-  if (counts.length !== BUCKETS * 4 || xors.length !== BUCKETS * XOR_BYTES) {
-    throw new Error(`a day_buckets row holds ${counts.length} + ${xors.length} bytes, not ${BUCKETS * 4} + ${BUCKETS * XOR_BYTES}`)
-  }
+  checkSizes(counts, xors)
   return { counts: Buffer.from(counts), xors: Buffer.from(xors) }
 }
 
+/** Adds posts to bucket `bucket` of a day's blobs: `count` more, their hashes' XOR folded in. */
+export function addToBucket(blobs: { counts: Buffer; xors: Buffer }, bucket: number, count: number, xor: Uint8Array): void {
+  blobs.counts.writeUInt32LE(blobs.counts.readUInt32LE(bucket * 4) + count, bucket * 4)
+  xorInto(blobs.xors.subarray(bucket * XOR_BYTES, (bucket + 1) * XOR_BYTES), xor)
+}
+
+/** XORs `b` into `a` in place, over `a`'s length (32 bytes, or 16 for a truncated fingerprint). Honours views' offsets. */
+export function xorInto(a: Uint8Array, b: Uint8Array): void {
+  for (let i = 0; i < a.length; i++) a[i]! ^= b[i]!
+}
+
+/** Reads a day's blobs (as views, not copies). */
 export function decodeBuckets(counts: Uint8Array, xors: Uint8Array): DayBuckets {
-  const blobs = blobsOf(counts, xors)
+  checkSizes(counts, xors)
+  const countBytes = Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength)
+  const xorBytes = Buffer.from(xors.buffer, xors.byteOffset, xors.byteLength)
   return {
-    counts: Array.from({ length: BUCKETS }, (_, b) => blobs.counts.readUInt32LE(b * 4)),
-    xors: Array.from({ length: BUCKETS }, (_, b) => blobs.xors.subarray(b * XOR_BYTES, (b + 1) * XOR_BYTES)),
+    counts: Array.from({ length: BUCKETS }, (_, b) => countBytes.readUInt32LE(b * 4)),
+    xors: Array.from({ length: BUCKETS }, (_, b) => xorBytes.subarray(b * XOR_BYTES, (b + 1) * XOR_BYTES)),
+  }
+}
+
+/** Refuses blobs of the wrong size rather than misreading them. */
+function checkSizes(counts: Uint8Array, xors: Uint8Array): void {
+  if (counts.length !== BUCKETS * 4 || xors.length !== BUCKETS * XOR_BYTES) {
+    throw new Error(`a day_buckets row holds ${counts.length} + ${xors.length} bytes, not ${BUCKETS * 4} + ${BUCKETS * XOR_BYTES}`)
   }
 }

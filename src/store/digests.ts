@@ -1,5 +1,5 @@
 import { messageIdHex, utcDay, type MessageId } from '../article/index.ts'
-import { blobsOf, emptyBlobs, XOR_BYTES } from './day-buckets.ts'
+import { addToBucket, blobsOf, emptyBlobs, xorInto } from './day-buckets.ts'
 import type { ArticleToRecord } from './read-model.ts'
 import type { Db } from './schema.ts'
 
@@ -62,10 +62,7 @@ export async function recordDigests(db: Db, items: readonly ArticleToRecord[]): 
       const stored = new Map(existing.map((row) => [row.day, blobsOf(row.counts, row.xors)]))
       for (const day of dayList.slice(i, i + ROWS_PER_UPSERT)) {
         const blobs = stored.get(day) ?? emptyBlobs()
-        for (const [bucket, b] of days.get(day)!.buckets) {
-          blobs.counts.writeUInt32LE(blobs.counts.readUInt32LE(bucket * 4) + b.count, bucket * 4)
-          xorInto(blobs.xors.subarray(bucket * XOR_BYTES, (bucket + 1) * XOR_BYTES), b.xor)
-        }
+        for (const [bucket, b] of days.get(day)!.buckets) addToBucket(blobs, bucket, b.count, b.xor)
         bucketRows.push({ group_name: group, day, ...blobs })
       }
     }
@@ -94,11 +91,6 @@ function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     map.set(key, value)
   }
   return value
-}
-
-/** XORs `b` into `a` in place, over `a`'s length (32 bytes, or 16 for a truncated fingerprint). Honours views' offsets. */
-export function xorInto(a: Uint8Array, b: Uint8Array): void {
-  for (let i = 0; i < a.length; i++) a[i]! ^= b[i]!
 }
 
 /** The 32-byte hash a Message-ID carries. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import { BUCKETS, decodeBuckets, emptyBlobs, XOR_BYTES } from '../day-buckets.ts'
+import { addToBucket, BUCKETS, decodeBuckets, emptyBlobs } from '../day-buckets.ts'
 
 /**
  * Postings and day fingerprints clustered on their keys, a day's bucket fingerprints in one row, and one
@@ -22,16 +22,7 @@ import { BUCKETS, decodeBuckets, emptyBlobs, XOR_BYTES } from '../day-buckets.ts
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.schema.dropIndex('shard_changes_by_article').execute()
-    await sql`create table postings_clustered (
-      group_name text not null,
-      article_id text not null,
-      root_id text not null,
-      date integer not null,
-      primary key (group_name, article_id)
-    ) without rowid`.execute(trx)
-    await sql`insert into postings_clustered select group_name, article_id, root_id, date from postings`.execute(trx)
-    await trx.schema.dropTable('postings').execute()
-    await sql`alter table postings_clustered rename to postings`.execute(trx)
+    await rebuild(trx, 'postings', 'without rowid')
     await createPostingIndexes(trx)
     await rebuild(trx, 'day_digests', 'without rowid')
     await sql`create table day_buckets (
@@ -48,8 +39,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       const key = `${group_name}\u0000${day}`
       const row = days.get(key) ?? { group_name, day, ...emptyBlobs() }
       days.set(key, row)
-      row.counts.writeUInt32LE(count, bucket * 4)
-      row.xors.set(xor, bucket * XOR_BYTES)
+      addToBucket(row, bucket, count, xor)
     }
     for (const row of days.values()) {
       await sql`insert into day_buckets (group_name, day, counts, xors) values (${row.group_name}, ${row.day}, ${row.counts}, ${row.xors})`.execute(trx)
@@ -60,16 +50,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`create table postings_rowid (
-      group_name text not null,
-      article_id text not null,
-      root_id text not null,
-      date integer not null,
-      constraint postings_pk primary key (group_name, article_id)
-    )`.execute(trx)
-    await sql`insert into postings_rowid select group_name, article_id, root_id, date from postings`.execute(trx)
-    await trx.schema.dropTable('postings').execute()
-    await sql`alter table postings_rowid rename to postings`.execute(trx)
+    await rebuild(trx, 'postings', '')
     await createPostingIndexes(trx)
     await rebuild(trx, 'day_digests', '')
     await sql`create table bucket_digests (
@@ -98,13 +79,15 @@ async function createPostingIndexes(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('postings_by_date').on('postings').columns(['group_name', 'date']).execute()
 }
 
-const FINGERPRINT_TABLES = {
+/** The columns and key of the tables this migration rebuilds, in their stored column order. */
+const REBUILT_TABLES = {
+  postings: 'group_name text not null, article_id text not null, root_id text not null, date integer not null, primary key (group_name, article_id)',
   day_digests: 'group_name text not null, day text not null, count integer not null, xor blob not null, primary key (group_name, day)',
 }
 
-/** Copies a fingerprint table into one with the same columns and key, with or without a rowid. */
-async function rebuild(db: Kysely<unknown>, table: keyof typeof FINGERPRINT_TABLES, options: 'without rowid' | ''): Promise<void> {
-  await sql`create table ${sql.raw(`${table}_rebuilt`)} (${sql.raw(FINGERPRINT_TABLES[table])}) ${sql.raw(options)}`.execute(db)
+/** Copies a table into one with the same columns and key, with or without a rowid (its indexes go with the old one). */
+async function rebuild(db: Kysely<unknown>, table: keyof typeof REBUILT_TABLES, options: 'without rowid' | ''): Promise<void> {
+  await sql`create table ${sql.raw(`${table}_rebuilt`)} (${sql.raw(REBUILT_TABLES[table])}) ${sql.raw(options)}`.execute(db)
   await sql`insert into ${sql.raw(`${table}_rebuilt`)} select * from ${sql.raw(table)}`.execute(db)
   await sql`drop table ${sql.raw(table)}`.execute(db)
   await sql`alter table ${sql.raw(`${table}_rebuilt`)} rename to ${sql.raw(table)}`.execute(db)
