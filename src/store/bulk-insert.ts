@@ -9,6 +9,11 @@ const MAX_BOUND_VALUES = 32_766
  * the same size (so its prepared statement is reused). The hot inserts of ingest go through here rather than
  * the query builder: Kysely builds and compiles a multi-row insert afresh on every call, walking every value
  * of every row, which cost about 0.5 s of the event loop per 50k posts mirrored.
+ *
+ * Only inside a transaction, which a failure rolls back whole: the insert is INSERT OR FAIL, which keeps the
+ * rows before a failing one instead of undoing them, so SQLite keeps no statement journal. With the default
+ * (ABORT), every multi-row insert copied each page it touched to a journal on disk first: mirroring 50k posts
+ * wrote 968 MiB instead of 465 MiB.
  */
 export async function insertRows<T extends keyof Database & string>(
   db: Db,
@@ -16,6 +21,7 @@ export async function insertRows<T extends keyof Database & string>(
   columns: readonly (keyof Database[T] & string)[],
   rows: readonly (readonly unknown[])[],
 ): Promise<void> {
+  if (!db.isTransaction) throw new Error(`rows are inserted into ${table} only inside a transaction`)
   if (rows.length === 0) return
   if (rows.length * columns.length > MAX_BOUND_VALUES) throw new RangeError(`${rows.length} rows of ${columns.length} values are too many for one statement`)
   // Sized once and filled by index: this runs for every batch a node stores.
@@ -35,7 +41,7 @@ function insertSql(table: string, columns: readonly string[], rowCount: number):
   let text = sqlTexts.get(key)
   if (text === undefined) {
     const row = `(${columns.map(() => '?').join(', ')})`
-    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rowCount }, () => row).join(', ')}`
+    text = `insert or fail into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rowCount }, () => row).join(', ')}`
     // Batch sizes repeat (500 and the remainders), so this stays small; bounded all the same.
     if (sqlTexts.size >= 1024) sqlTexts.clear()
     sqlTexts.set(key, text)

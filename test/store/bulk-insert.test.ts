@@ -24,25 +24,44 @@ const row = (i: number) => [`s${i % 3}`, `<${i}@test>`, Uint8Array.from([i % 256
 describe('inserting rows in bulk', () => {
   it('stores every row exactly, for batches of different sizes through the same statements', async () => {
     const rows = Array.from({ length: 1203 }, (_, i) => row(i))
-    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(0, 500))
-    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(500, 501))
-    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(501, 1001))
-    await insertRows(store.db, 'shard_changes', COLUMNS, rows.slice(1001))
-    await insertRows(store.db, 'shard_changes', COLUMNS, [])
+    await store.db.transaction().execute(async (trx) => {
+      await insertRows(trx, 'shard_changes', COLUMNS, rows.slice(0, 500))
+      await insertRows(trx, 'shard_changes', COLUMNS, rows.slice(500, 501))
+      await insertRows(trx, 'shard_changes', COLUMNS, rows.slice(501, 1001))
+    })
+    await store.db.transaction().execute(async (trx) => {
+      await insertRows(trx, 'shard_changes', COLUMNS, rows.slice(1001))
+      await insertRows(trx, 'shard_changes', COLUMNS, [])
+    })
     const stored = store.sqlite.prepare('select shard_id, article_id, change from shard_changes order by rowid').raw().all() as unknown[][]
     expect(stored).toEqual(rows.map(([s, a, c]) => [s, a, Buffer.from(c as Uint8Array)]))
   })
 
   it('refuses a row with the wrong number of values and stores nothing of its batch', async () => {
-    await expect(insertRows(store.db, 'shard_changes', COLUMNS, [row(1), row(2).slice(0, 2)])).rejects.toThrow(/has 2 values, not 3/)
-    await expect(
-      insertRows(
-        store.db,
-        'shard_changes',
-        COLUMNS,
-        Array.from({ length: 11_000 }, (_, i) => row(i)),
-      ),
-    ).rejects.toThrow(/too many/)
+    await store.db.transaction().execute(async (trx) => {
+      await expect(insertRows(trx, 'shard_changes', COLUMNS, [row(1), row(2).slice(0, 2)])).rejects.toThrow(/has 2 values, not 3/)
+      await expect(
+        insertRows(
+          trx,
+          'shard_changes',
+          COLUMNS,
+          Array.from({ length: 11_000 }, (_, i) => row(i)),
+        ),
+      ).rejects.toThrow(/too many/)
+    })
     expect(store.sqlite.prepare('select count(*) as n from shard_changes').get()).toEqual({ n: 0 })
+  })
+
+  it('refuses to run outside a transaction, where a failing row would leave the rows before it stored', async () => {
+    await expect(insertRows(store.db, 'shard_changes', COLUMNS, [row(1)])).rejects.toThrow(/only inside a transaction/)
+    expect(store.sqlite.prepare('select count(*) as n from shard_changes').get()).toEqual({ n: 0 })
+  })
+
+  it('stores nothing of a transaction in which a batch fails part way', async () => {
+    await store.db.transaction().execute((trx) => insertRows(trx, 'shard_changes', COLUMNS, [row(0)]))
+    // The third row repeats a stored key: the two before it are written, then the statement fails.
+    const batch = [row(1), row(2), row(0), row(4)]
+    await expect(store.db.transaction().execute((trx) => insertRows(trx, 'shard_changes', COLUMNS, batch))).rejects.toThrow(/UNIQUE/)
+    expect(store.sqlite.prepare('select article_id from shard_changes').pluck().all()).toEqual(['<0@test>'])
   })
 })
