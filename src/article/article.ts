@@ -25,11 +25,18 @@ export interface SignedArticle extends Article {
   readonly bytes: Uint8Array
 }
 
-export function parentOf(article: Article): MessageId | undefined {
+/**
+ * A signed article as storage, range digests and live pages read it: every field but the body and the
+ * signature, which stay in `bytes`. A verify thread hands back this much, so the thread that stores a mirror's
+ * posts does not copy and keep each body as a string (about 1 KB a post) that it never reads.
+ */
+export type ArticleRecord = Omit<SignedArticle, 'body' | 'signature'>
+
+export function parentOf(article: Pick<Article, 'references'>): MessageId | undefined {
   return article.references.at(-1)
 }
 
 /** The thread an article belongs to: its root, or itself when it starts one. */
-export function threadRootOf(article: SignedArticle): MessageId {
+export function threadRootOf(article: Pick<SignedArticle, 'references' | 'id'>): MessageId {
   return article.references[0] ?? article.id
 }

@@ -1,4 +1,4 @@
-export type { Article, SignedArticle } from './article.ts'
+export type { Article, ArticleRecord, SignedArticle } from './article.ts'
 export { parentOf, threadRootOf } from './article.ts'
 export { formatArticleDate, parseArticleDate, utcDay } from './date.ts'
 export { checkArticle, decodeArticle, encodeArticle, sameBytes, signingInput, signingInputOf, SIGNING_CONTEXT } from './encoding.ts'

@@ -1,12 +1,12 @@
 import { sql } from 'kysely'
-import { parentOf, threadRootOf, type GroupName, type SignedArticle } from '../article/index.ts'
+import { parentOf, threadRootOf, type ArticleRecord, type GroupName } from '../article/index.ts'
 import { insertRows } from './bulk-insert.ts'
 import { recordDigests } from './digests.ts'
 import type { Db } from './schema.ts'
 
 /** An accepted article and the groups this node files it under (the carried ones among its Newsgroups). */
 export interface ArticleToRecord {
-  readonly article: SignedArticle
+  readonly article: ArticleRecord
   readonly groups: readonly GroupName[]
   readonly receivedAt: number
 }

@@ -1,7 +1,14 @@
-import { hasValidSignature, InvalidArticleError, MAX_CLOCK_SKEW_MS, type GroupName, type MessageId, type SignedArticle } from '../article/index.ts'
+import {
+  hasValidSignature,
+  InvalidArticleError,
+  MAX_CLOCK_SKEW_MS,
+  type ArticleRecord,
+  type GroupName,
+  type MessageId,
+  type SignedArticle,
+} from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import { carriedGroups, recordArticles, storedIds, transactionWith, type ArticleToRecord, type Db } from '../store/index.ts'
-import type { CanonicalChange } from './canonical-change.ts'
 import { readCanonicalChange } from './read-change.ts'
 import { InvalidChangeError } from './errors.ts'
 import type { ShardDocuments, ShardEntry } from './shard-documents.ts'
@@ -9,7 +16,7 @@ import { checkChange, type CheckedChange, type VerifyPool } from './verify-pool.
 
 /** What became of one change handed to ingest. Expected outcomes are values; only storage failures throw. */
 export type IngestResult =
-  | { status: 'accepted'; id: MessageId; article: SignedArticle }
+  | { status: 'accepted'; id: MessageId }
   | { status: 'duplicate'; id: MessageId }
   /** Valid, but this node does not want it (no carried group). Gossip answers Ignore: the relay did nothing wrong. */
   | { status: 'ignored'; id: MessageId; reason: string }
@@ -44,7 +51,7 @@ export interface AcceptedBatch {
   readonly changes: readonly Uint8Array[]
 }
 
-export type AcceptedListener = (articles: readonly SignedArticle[], batch: AcceptedBatch) => void
+export type AcceptedListener = (articles: readonly ArticleRecord[], batch: AcceptedBatch) => void
 
 export interface Ingest {
   /**
@@ -76,23 +83,24 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
     checking?: Promise<readonly (CheckedChange | undefined)[]>,
   ): Promise<IngestResult[]> {
     const results: IngestResult[] = new Array(changes.length)
-    const candidates: { index: number; read: CanonicalChange; groups: GroupName[] }[] = []
+    const candidates: Candidate[] = []
     const carried = await carriedGroups(db)
     const latest = now() + MAX_CLOCK_SKEW_MS
     const inBatch = new Set<string>()
     const checked = await checking
 
-    changes.forEach((bytes, index) => {
-      let read: CanonicalChange
+    changes.forEach((change, index) => {
+      let article: ArticleRecord
+      let unchecked: SignedArticle | undefined
       // A change the pool could not read is read again here, to say what is wrong with it.
       const check = checked?.[index]
       try {
-        read = check ? { article: check.article, change: bytes } : readCanonicalChange(bytes)
+        if (check) article = check.article
+        else article = unchecked = readCanonicalChange(change).article
       } catch (err) {
         results[index] = rejection(err)
         return
       }
-      const { article } = read
       if (article.date > latest) {
         results[index] = { status: 'rejected', problem: 'bad-date', reason: 'the Date header is more than 24 hours in the future' }
         return
@@ -111,32 +119,29 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
         results[index] = { status: 'ignored', id: article.id, reason: 'this node carries none of its groups' }
         return
       }
-      candidates.push({ index, read, groups })
+      candidates.push({ index, article, change, groups, unchecked })
     })
 
     const stored = await storedIds(
       db,
-      candidates.map((c) => c.read.article.id),
+      candidates.map((c) => c.article.id),
     )
-    const signatureHolds = (index: number, article: SignedArticle) => {
-      const check = checked?.[index]
-      return check ? check.validSignature : hasValidSignature(article)
-    }
-    const accepted: typeof candidates = []
+    const signatureHolds = ({ index, unchecked }: Candidate) => (unchecked ? hasValidSignature(unchecked) : checked![index]!.validSignature)
+    const accepted: Candidate[] = []
     for (const candidate of candidates) {
-      const { article } = candidate.read
+      const { article } = candidate
       if (stored.has(article.id)) results[candidate.index] = { status: 'duplicate', id: article.id }
-      else if (!signatureHolds(candidate.index, article)) {
+      else if (!signatureHolds(candidate)) {
         results[candidate.index] = { status: 'rejected', problem: 'bad-signature', reason: 'the signature does not match the article and its Author-Key' }
       } else accepted.push(candidate)
     }
 
     if (accepted.length > 0) {
       const receivedAt = now()
-      const entries: ShardEntry[] = accepted.flatMap(({ read, groups }) =>
-        groups.map((group) => ({ id: read.article.id, group, date: read.article.date, change: read.change })),
+      const entries: ShardEntry[] = accepted.flatMap(({ article, change, groups }) =>
+        groups.map((group) => ({ id: article.id, group, date: article.date, change })),
       )
-      const records: ArticleToRecord[] = accepted.map(({ read, groups }) => ({ article: read.article, groups, receivedAt }))
+      const records: ArticleToRecord[] = accepted.map(({ article, groups }) => ({ article, groups, receivedAt }))
       // What was posted here must survive a power cut before the person is told it is posted; a peer's posts
       // are also on the peer, and anti-entropy fetches them again if a power cut took the last commits.
       const durability = origin === 'local' || origin === 'seed' ? 'power-loss' : 'process-crash'
@@ -144,14 +149,14 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
         await shards.add(trx, entries)
         await recordArticles(trx, records)
       })
-      for (const { index, read } of accepted) results[index] = { status: 'accepted', id: read.article.id, article: read.article }
+      for (const { index, article } of accepted) results[index] = { status: 'accepted', id: article.id }
     }
 
     // Rejections are returned, not logged: each caller reports them once, with what it knows (gossip names
     // the sending peer, sync the neighbour, posting the person), so a flood is not logged twice over.
     if (accepted.length > 0) {
-      const articles = accepted.map((a) => a.read.article)
-      const batch: AcceptedBatch = { origin, changes: accepted.map((a) => a.read.change) }
+      const articles = accepted.map((a) => a.article)
+      const batch: AcceptedBatch = { origin, changes: accepted.map((a) => a.change) }
       for (const listener of listeners) {
         try {
           listener(articles, batch)
@@ -239,6 +244,15 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
       if (count >= POOL_MIN_BATCH) pool?.start()
     },
   }
+}
+
+/** A change that passed the cheap checks; `unchecked` is its whole article when this thread read it, so the signature is still to check. */
+interface Candidate {
+  readonly index: number
+  readonly article: ArticleRecord
+  readonly change: Uint8Array
+  readonly groups: GroupName[]
+  readonly unchecked: SignedArticle | undefined
 }
 
 /** Batches stored in one transaction at most (see `drain`). */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { hasValidSignature, type SignedArticle } from '../article/index.ts'
+import { hasValidSignature, type ArticleRecord } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import { readIfCanonical } from './canonical-change.ts'
 
@@ -10,7 +10,7 @@ import { readIfCanonical } from './canonical-change.ts'
  * still decides in the same order as without workers.
  */
 export interface CheckedChange {
-  readonly article: SignedArticle
+  readonly article: ArticleRecord
   readonly validSignature: boolean
 }
 
@@ -21,7 +21,9 @@ export interface CheckedChange {
  */
 export function checkChange(change: Uint8Array): CheckedChange | undefined {
   const read = readIfCanonical(change)
-  return read && { article: read.article, validSignature: hasValidSignature(read.article) }
+  if (!read) return undefined
+  const { body: _, signature: __, ...article } = read.article
+  return { article, validSignature: hasValidSignature(read.article) }
 }
 
 /**
@@ -46,7 +48,7 @@ export interface CheckRequest {
 }
 
 /** A checked change without its article's bytes (null: not canonical). */
-type Outcome = { article: Omit<SignedArticle, 'bytes'>; validSignature: boolean } | null
+type Outcome = { article: Omit<ArticleRecord, 'bytes'>; validSignature: boolean } | null
 
 /** The answer: outcomes without the article bytes, which come packed in one transferred buffer. */
 export type CheckResponse =

@@ -1,4 +1,4 @@
-import type { SignedArticle } from '../article/index.ts'
+import type { ArticleRecord } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
 import type { Db } from '../store/index.ts'
 import type { GroupDirectory, Poster, SyncProgress } from '../sync/index.ts'
@@ -25,7 +25,7 @@ export interface WebDeps {
   /** How syncing with neighbours stands (anti-entropy and mirroring). */
   readonly sync?: { status(): SyncProgress[] }
   /** Committed posts, pushed to open pages as Server-Sent Events. */
-  readonly events?: { onAccepted(listener: (articles: readonly SignedArticle[]) => void): () => void }
+  readonly events?: { onAccepted(listener: (articles: readonly ArticleRecord[]) => void): () => void }
 }
 
 export interface NetworkView {
