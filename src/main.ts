@@ -197,7 +197,7 @@ export async function startNode(config: Config, log: Logger = createLogger('node
       multiaddrs: peer.multiaddrs(),
       mirror: (group, peerIds, onProgress) =>
         mirrorGroup(
-          { db: store.db, directory, antiEntropy, connectedPeers: () => peer.connectedPeers() },
+          { db: store.db, directory, antiEntropy, connectedPeers: () => peer.connectedPeers(), onConnect: (listener) => peer.onConnect(listener) },
           { group, peerIds, ...(onProgress ? { onProgress } : {}) },
         ),
       async stop() {

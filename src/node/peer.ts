@@ -4,7 +4,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
-import { TopicValidatorResult, type PrivateKey, type Stream } from '@libp2p/interface'
+import { TopicValidatorResult, type PeerId, type PrivateKey, type Stream } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
@@ -46,7 +46,8 @@ export interface Peer {
   publish(topic: string, data: Uint8Array): Promise<number>
   handle(protocol: string, handler: (stream: FrameStream, from: string) => Promise<void>): Promise<void>
   open(peerId: string, protocol: string, options?: { signal?: AbortSignal }): Promise<FrameStream>
-  onConnect(listener: (peerId: string) => void): void
+  /** Calls `listener` with each newly connected peer's id, until the returned function is called. */
+  onConnect(listener: (peerId: string) => void): () => void
   stop(): Promise<void>
 }
 
@@ -208,7 +209,9 @@ export async function createPeer({
       return frameStream(stream, maxFrameBytes)
     },
     onConnect(listener) {
-      node.addEventListener('peer:connect', (event) => listener(event.detail.toString()))
+      const onEvent = (event: CustomEvent<PeerId>) => listener(event.detail.toString())
+      node.addEventListener('peer:connect', onEvent)
+      return () => node.removeEventListener('peer:connect', onEvent)
     },
     async stop() {
       await node.stop()

@@ -13,6 +13,8 @@ export interface MirrorComponents {
   directory: GroupDirectory
   antiEntropy: AntiEntropy
   connectedPeers(): string[]
+  /** Calls `listener` with each newly connected peer's id, until the returned function is called. */
+  onConnect(listener: (peerId: string) => void): () => void
 }
 
 /**
@@ -22,7 +24,7 @@ export interface MirrorComponents {
  * only what is still missing. Progress is the sum over the neighbours.
  */
 export async function mirrorGroup(
-  { db, directory, antiEntropy, connectedPeers }: MirrorComponents,
+  { db, directory, antiEntropy, ...peers }: MirrorComponents,
   {
     group,
     peerIds,
@@ -32,7 +34,7 @@ export async function mirrorGroup(
 ): Promise<SyncProgress> {
   const name: GroupName = parseGroupName(group)
   if (peerIds.length === 0) throw new MirrorError('name at least one peer to mirror from')
-  let reachable = await connectedAmong(peerIds, connectedPeers, connectTimeoutMs)
+  let reachable = await connectedAmong(peerIds, peers, connectTimeoutMs)
   if (reachable.length === 0)
     throw new MirrorError(`cannot reach ${peerIds.length === 1 ? `the peer ${peerIds[0]}` : `any of the peers ${peerIds.join(', ')}`}`)
   if (!(await getGroup(db, name))) {
@@ -74,20 +76,37 @@ export async function mirrorGroup(
     // every neighbour that is (or comes back) connected and fetch the rest. Every round stores something, so
     // this ends; a neighbour that lies fails again, and costs only its share.
     storedBefore += round.postsStored
-    reachable = await connectedAmong(peerIds, connectedPeers, connectTimeoutMs)
+    reachable = await connectedAmong(peerIds, peers, connectTimeoutMs)
     if (reachable.length === 0) throw new MirrorError(`mirroring ${name} stopped: lost every peer after ${storedBefore} posts (run it again to resume)`)
   }
 }
 
-/** The peers among `peerIds` connected now, waiting up to `timeoutMs` for all of them (at least one is enough). */
-async function connectedAmong(peerIds: readonly string[], connectedPeers: () => string[], timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs
-  let reachable = peerIds.filter((p) => connectedPeers().includes(p))
-  while (reachable.length < peerIds.length && Date.now() <= deadline) {
-    await new Promise((r) => setTimeout(r, 100))
-    reachable = peerIds.filter((p) => connectedPeers().includes(p))
-  }
-  return reachable
+/**
+ * The peers among `peerIds` connected, once all of them are or `timeoutMs` has passed (at least one is enough).
+ * Woken by each new connection: a node started with `--peer` is usually connected a few ms after it is up, and
+ * checking every 100 ms made every mirror start up to 100 ms late.
+ */
+async function connectedAmong(
+  peerIds: readonly string[],
+  { connectedPeers, onConnect }: Pick<MirrorComponents, 'connectedPeers' | 'onConnect'>,
+  timeoutMs: number,
+): Promise<string[]> {
+  const connected = new Set<string>()
+  const reachable = () => peerIds.filter((p) => connected.has(p) || connectedPeers().includes(p))
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      stopListening()
+      resolve()
+    }
+    const timer = setTimeout(done, timeoutMs)
+    const stopListening = onConnect((peerId) => {
+      connected.add(peerId)
+      if (reachable().length === peerIds.length) done()
+    })
+    if (reachable().length === peerIds.length) done()
+  })
+  return reachable()
 }
 
 /** A round's progress as part of the whole mirror, after `earlier` posts stored by rounds before it. */

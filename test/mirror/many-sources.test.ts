@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { authorKeyFromSeed, parseGroupName } from '../../src/article/index.ts'
 import { createLogger } from '../../src/logger.ts'
 import { addGroup, prepareDataDir } from '../../src/store/index.ts'
-import { createGroupDirectory, mirrorGroup, type StreamTransport, type SyncProgress } from '../../src/sync/index.ts'
+import { createGroupDirectory, type GroupDirectory, type MirrorComponents, mirrorGroup, type StreamTransport, type SyncProgress } from '../../src/sync/index.ts'
 import { decodeRequest } from '../../src/sync/sync-frames.ts'
 import { captureStderr, readStore } from '../network/support.ts'
 import { groupIds, makeHistory, type ServingNode, sortedIds, startServingNode, wrapSyncAnswers, writeHistory } from './support.ts'
@@ -47,6 +47,17 @@ async function freshNodeConnectedTo(sources: readonly ServingNode[]): Promise<Se
   await addGroup(node.store.db, { name: parseGroupName(GROUP), description: '', createdAt: 0 })
   for (const source of sources) await node.peer.dial(source.address)
   return node
+}
+
+/** What `mirrorGroup` needs of a node started by startServingNode. */
+function mirrorComponents(node: ServingNode, directory: GroupDirectory): MirrorComponents {
+  return {
+    db: node.store.db,
+    directory,
+    antiEntropy: node.antiEntropy,
+    connectedPeers: () => node.peer.connectedPeers(),
+    onConnect: (listener) => node.peer.onConnect(listener),
+  }
 }
 
 /** The transport of a neighbour that alters one byte of every post's article in its answers to `changes`. */
@@ -186,10 +197,7 @@ describe('mirroring from several neighbours at once', () => {
     const log = captureStderr({ quiet: () => true })
     let total: SyncProgress
     try {
-      total = await mirrorGroup(
-        { db: fresh.store.db, directory, antiEntropy: fresh.antiEntropy, connectedPeers: () => fresh.peer.connectedPeers() },
-        { group: GROUP, peerIds: [flaky.peer.peerId], onProgress: (p) => seen.push(p) },
-      )
+      total = await mirrorGroup(mirrorComponents(fresh, directory), { group: GROUP, peerIds: [flaky.peer.peerId], onProgress: (p) => seen.push(p) })
     } finally {
       log.restore()
     }
@@ -199,5 +207,29 @@ describe('mirroring from several neighbours at once', () => {
     expect(log.lines.some((l) => l.includes('broke off') || l.includes('end of input') || l.includes('failed'))).toBe(true)
     const stored = seen.map((p) => p.postsStored)
     expect(stored).toEqual([...stored].sort((a, b) => a - b))
+  })
+
+  it('starts as soon as its neighbour connects when it was asked for before the connection', async () => {
+    const [dir] = await sameHistoryIn(1)
+    const source = await startServingNode(dir!)
+    nodes.push(source)
+    const fresh = await freshNodeConnectedTo([])
+    const directory = createGroupDirectory({ db: fresh.store.db, owner: authorKeyFromSeed(Buffer.alloc(32, 3)), log: createLogger('test') })
+    let startedAt: number | undefined
+    const mirrored = mirrorGroup(mirrorComponents(fresh, directory), {
+      group: GROUP,
+      peerIds: [source.peer.peerId],
+      connectTimeoutMs: 20_000,
+      onProgress: () => {
+        startedAt ??= Date.now()
+      },
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(startedAt).toBeUndefined()
+    const dialledAt = Date.now()
+    await fresh.peer.dial(source.address)
+    expect(await mirrored).toMatchObject({ state: 'done', postsStored: POSTS })
+    // Woken by the connection, not by the end of the wait for it.
+    expect(startedAt! - dialledAt).toBeLessThan(5_000)
   })
 })
