@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { serve, type ServerType } from '@hono/node-server'
 import type { Config } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -69,12 +70,18 @@ export interface NodeTimings {
   readonly testOnlyDropGossipDelivery?: (data: Uint8Array) => boolean
 }
 
+/**
+ * V8's compiled code of the verify threads' modules, kept beside the code it was compiled from (the usual place
+ * for a tool's cache), so every node started from this checkout reuses it; unused if it cannot be written.
+ */
+const COMPILE_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/usenet-node/compile', import.meta.url))
+
 /** The composition root: builds every part from the config, starts them, and stops them in reverse order. */
 export async function startNode(config: Config, log: Logger = createLogger('node'), timings: NodeTimings = {}): Promise<RunningNode> {
   await prepareDataDir(config.dataDir)
   const store = await openStore(join(config.dataDir, 'node.sqlite'), { warn: (message) => log.warn(message) })
   // Checks large batches (mirroring, sync) on the other cores; its threads start with the first such batch.
-  const verifyPool = createVerifyPool({ log: createLogger('verify') })
+  const verifyPool = createVerifyPool({ log: createLogger('verify'), compileCacheDir: COMPILE_CACHE_DIR })
   try {
     const ownerKey = await loadOrCreateOwnerKey(config.dataDir)
     const token = await loadOrCreateOwnerToken(config.dataDir)

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeArticle, MAX_CLOCK_SKEW_MS, type SignedArticle } from '../../src/article/index.ts'
 import { createLogger } from '../../src/logger.ts'
@@ -153,6 +154,21 @@ describe('checking large batches on worker threads', () => {
     expect(starts).toBe(0)
     ingest.expectPosts(POOL_MIN_BATCH)
     expect(starts).toBe(1)
+  })
+
+  it("keeps its threads' compiled code in the compile cache it is given, and checks the same with it", async () => {
+    const dir = await tempDir()
+    const cached = createVerifyPool({ threads: 1, log: createLogger('test'), compileCacheDir: join(dir.path, 'compile') })
+    try {
+      const good = makeArticle()
+      expect(await cached.check([canonicalChange(good)])).toMatchObject([{ validSignature: true, article: { id: good.id } }])
+      await cached.stop()
+      // Written when the thread ends, under a directory per Node version.
+      await eventually(() => existsSync(join(dir.path, 'compile')) && readdirSync(join(dir.path, 'compile'), { recursive: true }).length > 1)
+    } finally {
+      await cached.stop()
+      await dir.remove()
+    }
   })
 
   it('refuses checks after it is stopped', async () => {
