@@ -1,3 +1,5 @@
+import { closeSync, openSync, readSync } from 'node:fs'
+import { endianness } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type SqliteDatabase from 'better-sqlite3'
 
@@ -43,8 +45,9 @@ export function startCheckpointer(
   worker.unref()
   const waiting: ((walPages: number) => void)[] = []
   let running = true
-  // The log's length at the last checkpoint, in pages; a commit since then may have added some.
+  // The log's length at the last checkpoint, in pages, when the WAL index cannot be read.
   let logPages = 0
+  const walIndex = walIndexReader(sqlite.name)
   let catchingUp: Promise<void> | undefined
   const fallBack = (why: string) => {
     if (!running) return
@@ -74,7 +77,7 @@ export function startCheckpointer(
       })
     },
     catchUp() {
-      if (!running || logPages < maxLogPages) return Promise.resolve()
+      if (!running || (walIndex.logFrames() ?? logPages) < maxLogPages) return Promise.resolve()
       catchingUp ??= this.checkpointNow().then((left) => {
         catchingUp = undefined
         // Copied entirely: the next commit restarts the log. Otherwise a reader holds old pages; try again later.
@@ -85,11 +88,41 @@ export function startCheckpointer(
     async stop() {
       if (!running) return
       running = false
+      walIndex.close()
       const exited = new Promise((resolve) => worker.once('exit', resolve))
       // Waiting for an unref'd thread would not keep the process alive until it is done.
       worker.ref()
       worker.postMessage('stop')
       await exited
+    },
+  }
+}
+
+/** Where mxFrame, the number of valid frames in the log, sits in the WAL index header (sqlite.org/walformat.html). */
+const MX_FRAME_OFFSET = 16
+
+/**
+ * Reads the log's length in frames (pages) from the WAL index SQLite keeps beside the database (`-shm`; its
+ * header is in native byte order). The writer reads it before each write transaction, so waiting for a
+ * checkpoint does not depend on the checkpoint thread's reports coming in time: a thread starved of CPU
+ * reported late, and meanwhile the log grew past its limit. Undefined when the file cannot be read.
+ */
+function walIndexReader(databasePath: string): { logFrames(): number | undefined; close(): void } {
+  let fd: number | undefined
+  const word = Buffer.alloc(4)
+  return {
+    logFrames() {
+      try {
+        fd ??= openSync(`${databasePath}-shm`, 'r')
+        if (readSync(fd, word, 0, 4, MX_FRAME_OFFSET) < 4) return undefined
+        return endianness() === 'LE' ? word.readUInt32LE(0) : word.readUInt32BE(0)
+      } catch {
+        return undefined
+      }
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd)
+      fd = undefined
     },
   }
 }

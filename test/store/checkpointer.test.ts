@@ -39,9 +39,9 @@ describe('background checkpoints', () => {
       for (const r of await node.ingest.ingestChanges(changes, { origin: 'sync' })) expect(r.status).toBe('accepted')
       largest = Math.max(largest, (await stat(wal)).size)
     }
-    // The limit, plus what commits add while a checkpoint report is on its way: 1.8–4.8 MB seen. Without the
-    // wait the same writes left a log of 15–21 MB.
-    expect(largest).toBeLessThan(8 * 1024 * 1024)
+    // The limit plus one batch's commit (1.9 MB, the same under three CPU hogs: the writer reads the log's length
+    // itself). Without the wait the same writes left a log of 15–21 MB.
+    expect(largest).toBeLessThan(4 * 1024 * 1024)
     expect(node.store.sqlite.pragma('integrity_check', { simple: true })).toBe('ok')
   })
 
