@@ -739,9 +739,11 @@ export function createAntiEntropy(
     wanted.clear()
     const take = (peerId: string): MessageId[] => {
       // Smaller batches as the queue runs out, so the neighbours finish together rather than one of them
-      // fetching a last full batch alone (BitTorrent's end game, by batch size).
+      // fetching a last full batch alone (BitTorrent's end game, by batch size). With one neighbour there is
+      // nothing to even out, and each smaller batch was one more round trip and commit at the end of a mirror.
       const serving = peerIds.filter((p) => !failed.has(p)).length
-      return queue.take(peerId, Math.min(MAX_IDS_PER_REQUEST, Math.max(MIN_BATCH, Math.ceil(queue.size / (2 * serving)))))
+      if (serving === 1) return queue.take(peerId, MAX_IDS_PER_REQUEST)
+      return queue.take(peerId, Math.min(MAX_IDS_PER_REQUEST, Math.max(MIN_BATCH, Math.ceil(queue.size / (FETCHES_PER_NEIGHBOUR * serving)))))
     }
     // Batches fetched but not yet stored, all neighbours together, and batches being fetched: bounded together
     // (memory), enough to keep ingest busy.

@@ -6,7 +6,7 @@ import { authorKeyFromSeed, parseGroupName } from '../../src/article/index.ts'
 import { createLogger } from '../../src/logger.ts'
 import { addGroup, prepareDataDir } from '../../src/store/index.ts'
 import { createGroupDirectory, type GroupDirectory, type MirrorComponents, mirrorGroup, type StreamTransport, type SyncProgress } from '../../src/sync/index.ts'
-import { decodeRequest } from '../../src/sync/sync-frames.ts'
+import { decodeRequest, MAX_IDS_PER_REQUEST } from '../../src/sync/sync-frames.ts'
 import { captureStderr, readStore } from '../network/support.ts'
 import { groupIds, makeHistory, type ServingNode, sortedIds, startServingNode, wrapSyncAnswers, writeHistory } from './support.ts'
 
@@ -136,6 +136,17 @@ describe('mirroring from several neighbours at once', () => {
     const states = fresh.antiEntropy.status().filter((p) => p.group === GROUP)
     expect(states.map((p) => p.state)).toEqual(['done', 'done', 'done'])
     expect(states.reduce((n, p) => n + p.postsStored, 0)).toBe(POSTS)
+  })
+
+  it('asks a single neighbour for full batches to the end: with no other to even out with, smaller ones only add round trips', async () => {
+    const [dir] = await sameHistoryIn(1)
+    const source = await startServingNode(dir!)
+    nodes.push(source)
+    const fresh = await freshNodeConnectedTo([source])
+    expect(await fresh.antiEntropy.pullFrom([source.peer.peerId], parseGroupName(GROUP))).toBe(POSTS)
+    const sizes = source.served.requests.map((ids) => ids.length).sort((a, b) => b - a)
+    expect(sizes).toHaveLength(Math.ceil(POSTS / MAX_IDS_PER_REQUEST))
+    expect(sizes.slice(0, Math.floor(POSTS / MAX_IDS_PER_REQUEST)).every((n) => n === MAX_IDS_PER_REQUEST)).toBe(true)
   })
 
   it('drops a neighbour that sends altered posts, takes its share from the others, and stores nothing altered', async () => {
