@@ -736,7 +736,6 @@ export function createAntiEntropy(
 
     // 2. Fetch, newest day first, shared out between the neighbours that hold each post.
     const queue = new FetchQueue(wanted, (peerId) => !failed.has(peerId))
-    wanted.clear()
     const take = (peerId: string): MessageId[] => {
       // Smaller batches as the queue runs out, so the neighbours finish together rather than one of them
       // fetching a last full batch alone (BitTorrent's end game, by batch size). With one neighbour there is

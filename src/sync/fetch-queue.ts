@@ -15,7 +15,8 @@ export interface WantedPost {
  */
 export class FetchQueue {
   private readonly order: MessageId[]
-  private readonly holders: Map<MessageId, readonly string[]>
+  /** Each post's day and holders; giveBack strikes a neighbour off. */
+  private readonly wanted: Map<MessageId, WantedPost>
   /** 1 where `order[i]` was handed out (or is no longer anyone's to fetch). */
   private readonly handedOut: Uint8Array
   private readonly cursors = new Map<string, number>()
@@ -24,19 +25,27 @@ export class FetchQueue {
   private left: number
   private readonly isServing: (peerId: string) => boolean
 
-  /** `isServing(peer)`: whether a neighbour may still be asked (one that failed is not). */
-  constructor(wanted: ReadonlyMap<MessageId, WantedPost>, isServing: (peerId: string) => boolean) {
+  /**
+   * Takes `wanted` over (the caller lets go of it: no copy of a 50k-post map at the start of a mirror).
+   * `isServing(peer)`: whether a neighbour may still be asked (one that failed is not).
+   */
+  constructor(wanted: Map<MessageId, WantedPost>, isServing: (peerId: string) => boolean) {
     this.isServing = isServing
-    this.holders = new Map()
-    const order: MessageId[] = []
-    for (const [id, { holders }] of wanted) {
-      order.push(id)
-      this.holders.set(id, holders)
+    this.wanted = wanted
+    // Newest day first, so a group is readable while it fills; within a day, in the order compared in.
+    const byDay = new Map<number, MessageId[]>()
+    for (const [id, { day }] of wanted) {
+      const ids = byDay.get(day)
+      if (ids) ids.push(id)
+      else byDay.set(day, [id])
     }
-    // Newest day first, so a group is readable while it fills; stable, so a day keeps the order compared in.
-    this.order = order.sort((a, b) => wanted.get(b)!.day - wanted.get(a)!.day)
-    this.handedOut = new Uint8Array(order.length)
-    this.left = order.length
+    this.order = [...byDay.keys()].sort((a, b) => b - a).flatMap((day) => byDay.get(day)!)
+    this.handedOut = new Uint8Array(this.order.length)
+    this.left = this.order.length
+  }
+
+  private holders(id: MessageId): readonly string[] {
+    return this.wanted.get(id)!.holders
   }
 
   /** Posts not handed out yet (a post no serving neighbour holds any more counts until a take passes it). */
@@ -50,7 +59,7 @@ export class FetchQueue {
     if (this.returned.length > 0) {
       const kept: MessageId[] = []
       for (const id of this.returned) {
-        if (batch.length < max && this.holders.get(id)!.includes(peerId)) batch.push(id)
+        if (batch.length < max && this.holders(id).includes(peerId)) batch.push(id)
         else kept.push(id)
       }
       this.returned = kept
@@ -59,7 +68,7 @@ export class FetchQueue {
     for (; i < this.order.length && batch.length < max; i++) {
       if (this.handedOut[i] === 1) continue
       const id = this.order[i]!
-      if (!this.holders.get(id)!.includes(peerId)) continue
+      if (!this.holders(id).includes(peerId)) continue
       this.handedOut[i] = 1
       batch.push(id)
     }
@@ -75,10 +84,10 @@ export class FetchQueue {
   giveBack(peerId: string, ids: readonly MessageId[]): void {
     const back: MessageId[] = []
     for (const id of ids) {
-      const holders = this.holders.get(id)
-      if (!holders) continue
-      const others = holders.filter((p) => p !== peerId)
-      this.holders.set(id, others)
+      const post = this.wanted.get(id)
+      if (!post) continue
+      const others = post.holders.filter((p) => p !== peerId)
+      this.wanted.set(id, { day: post.day, holders: others })
       if (others.some(this.isServing)) back.push(id)
     }
     this.returned = [...back, ...this.returned]
@@ -87,9 +96,9 @@ export class FetchQueue {
 
   /** Whether a post not handed out yet is held by `peerId`. */
   hasFor(peerId: string): boolean {
-    if (this.returned.some((id) => this.holders.get(id)!.includes(peerId))) return true
+    if (this.returned.some((id) => this.holders(id).includes(peerId))) return true
     for (let i = this.cursors.get(peerId) ?? 0; i < this.order.length; i++) {
-      if (this.handedOut[i] === 0 && this.holders.get(this.order[i]!)!.includes(peerId)) return true
+      if (this.handedOut[i] === 0 && this.holders(this.order[i]!).includes(peerId)) return true
     }
     return false
   }
