@@ -144,9 +144,24 @@ export async function getArticle(db: Db, id: MessageId | string): Promise<Stored
   return db.selectFrom('articles').select(['id', 'bytes', 'date', 'parent_id', 'root_id']).where('id', '=', id).executeTakeFirst()
 }
 
+/** The groups a stored article is filed under. */
 export async function articleGroups(db: Db, id: string): Promise<string[]> {
-  const rows = await db.selectFrom('postings').select('group_name').where('article_id', '=', id).execute()
+  const rows = await articleGroupsQuery(db, id).execute()
   return rows.map((r) => r.group_name)
+}
+
+/**
+ * The query of `articleGroups` (exported for its query-plan test). Postings are keyed by (group, article),
+ * so it probes that key once per known group (every posting's group is one: groups are never deleted);
+ * by the article alone SQLite scanned every posting, 7.8 ms an article at 50k posts, for each reply posted.
+ */
+export function articleGroupsQuery(db: Db, id: string) {
+  return db
+    .selectFrom('groups')
+    .crossJoin('postings')
+    .select('postings.group_name')
+    .whereRef('postings.group_name', '=', 'groups.name')
+    .where('postings.article_id', '=', id)
 }
 
 /** Which of these ids are stored. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseGroupName } from '../../src/article/index.ts'
 import { createLogger } from '../../src/logger.ts'
 import { addGroup, openStore, type Store } from '../../src/store/index.ts'
+import { articleGroupsQuery } from '../../src/store/queries.ts'
 import { changesQuery } from '../../src/store/reconcile.ts'
 import { canonicalChange } from '../../src/sync/canonical-change.ts'
 import { createIngest } from '../../src/sync/ingest.ts'
@@ -39,5 +40,16 @@ describe('serving a neighbour the changes it asked for', () => {
     expect(plan.slice(1).join('\n')).toMatch(/SEARCH shards USING INDEX shards_by_day \(group_name=\? AND day=\?\)/)
     expect(plan.slice(1).join('\n')).toMatch(/SEARCH shard_changes USING INDEX \S+ \(shard_id=\? AND article_id=\?\)/)
     expect(plan.join('\n')).not.toMatch(/SCAN/)
+  })
+})
+
+describe('finding the groups of a stored article', () => {
+  it('probes the postings key once per group and never scans the postings', async () => {
+    const id = (store.sqlite.prepare('select article_id from postings limit 1').get() as { article_id: string }).article_id
+    const { sql, parameters } = articleGroupsQuery(store.db, id).compile()
+    const plan = (store.sqlite.prepare(`explain query plan ${sql}`).all(...(parameters as unknown[])) as { detail: string }[]).map((r) => r.detail)
+    expect(plan.join('\n')).toMatch(/SEARCH postings USING PRIMARY KEY \(group_name=\? AND article_id=\?\)/)
+    expect(plan.join('\n')).not.toMatch(/SCAN postings/)
+    expect(await articleGroupsQuery(store.db, id).execute()).toEqual([{ group_name: 'test.one' }])
   })
 })
