@@ -73,6 +73,7 @@ export interface NodeTimings {
 /**
  * V8's compiled code of the verify threads' modules, kept beside the code it was compiled from (the usual place
  * for a tool's cache), so every node started from this checkout reuses it; unused if it cannot be written.
+ * NODE_COMPILE_CACHE, which the launcher sets for the node's own modules, takes precedence.
  */
 const COMPILE_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/usenet-node/compile', import.meta.url))
 
@@ -81,7 +82,7 @@ export async function startNode(config: Config, log: Logger = createLogger('node
   await prepareDataDir(config.dataDir)
   const store = await openStore(join(config.dataDir, 'node.sqlite'), { warn: (message) => log.warn(message) })
   // Checks large batches (mirroring, sync) on the other cores; its threads start with the first such batch.
-  const verifyPool = createVerifyPool({ log: createLogger('verify'), compileCacheDir: COMPILE_CACHE_DIR })
+  const verifyPool = createVerifyPool({ log: createLogger('verify'), compileCacheDir: process.env.NODE_COMPILE_CACHE ?? COMPILE_CACHE_DIR })
   try {
     const ownerKey = await loadOrCreateOwnerKey(config.dataDir)
     const token = await loadOrCreateOwnerToken(config.dataDir)
