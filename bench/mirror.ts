@@ -244,7 +244,7 @@ function readShardLayout(path: string): ShardLayout {
 /**
  * The issue's floor: the same rows the mirror stores per post (articles, postings, shard_changes with the change
  * bytes), into a store opened as a node opens it (same schema, indexes, pragmas and checkpoint thread), through
- * prepared single-row statements, committed as a mirror commits (MAX_CHANGES_PER_COMMIT posts, synchronous=NORMAL).
+ * prepared multi-row statements (one per table and batch), committed as a mirror commits (MAX_CHANGES_PER_COMMIT posts, synchronous=NORMAL).
  * The overview rows (threads, authors, day and bucket digests) are this design's own and count against the mirror.
  */
 async function floorSameRows(
@@ -259,11 +259,28 @@ async function floorSameRows(
   const db = store.sqlite
   db.pragma('synchronous = NORMAL')
   const insertShard = db.prepare('insert into shards (id, group_name, day, prefix, post_count) values (?, ?, ?, ?, ?)')
-  const insertArticle = db.prepare(
-    'insert into articles (id, author_key, from_name, subject, date, parent_id, root_id, bytes, received_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  )
-  const insertPosting = db.prepare('insert into postings (group_name, article_id, root_id, date) values (?, ?, ?, ?)')
-  const insertChange = db.prepare('insert into shard_changes (shard_id, article_id, change) values (?, ?, ?)')
+  // Each batch's rows in one statement per table, as ingest inserts them: 500-row statements took 1.26-1.29 s
+  // for 50k posts' rows where single-row ones took 1.49-2.07 s. INSERT OR FAIL keeps no statement journal.
+  const statements = new Map<number, { articles: SqliteDatabase.Statement; postings: SqliteDatabase.Statement; changes: SqliteDatabase.Statement }>()
+  const statementsFor = (rows: number) => {
+    let prepared = statements.get(rows)
+    if (!prepared) {
+      const insert = (table: string, columns: string) => {
+        const row = `(${columns
+          .split(',')
+          .map(() => '?')
+          .join(', ')})`
+        return db.prepare(`insert or fail into ${table} (${columns}) values ${Array.from({ length: rows }, () => row).join(', ')}`)
+      }
+      prepared = {
+        articles: insert('articles', 'id, author_key, from_name, subject, date, parent_id, root_id, bytes, received_at'),
+        postings: insert('postings', 'group_name, article_id, root_id, date'),
+        changes: insert('shard_changes', 'shard_id, article_id, change'),
+      }
+      statements.set(rows, prepared)
+    }
+    return prepared
+  }
   const t0 = performance.now()
   db.transaction(() => {
     for (const s of layout.shards) insertShard.run(s.id, s.group_name, s.day, s.prefix, s.post_count)
@@ -276,11 +293,22 @@ async function floorSameRows(
     const receivedAt = Date.now()
     db.transaction(() => {
       for (const { rows, first } of pending) {
-        rows.forEach(([id, authorKey, from, subject, date, parentId, rootId, bytes], i) => {
-          insertArticle.run(id, authorKey, from, subject, date, parentId, rootId, bytes, receivedAt)
-          insertPosting.run(group, id, rootId, date)
-          insertChange.run(layout.shardOf.get(id), id, changes[first + i])
-        })
+        const insert = statementsFor(rows.length)
+        insert.articles.run(
+          rows.flatMap(([id, authorKey, from, subject, date, parentId, rootId, bytes]) => [
+            id,
+            authorKey,
+            from,
+            subject,
+            date,
+            parentId,
+            rootId,
+            bytes,
+            receivedAt,
+          ]),
+        )
+        insert.postings.run(rows.flatMap(([id, , , , date, , rootId]) => [group, id, rootId, date]))
+        insert.changes.run(rows.flatMap(([id], i) => [layout.shardOf.get(id), id, changes[first + i]]))
       }
     })()
     pending = []
