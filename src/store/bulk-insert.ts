@@ -36,7 +36,8 @@ export async function insertRows<T extends keyof Database & string>(
 
 const sqlTexts = new Map<string, string>()
 
-function insertSql(table: string, columns: readonly string[], rowCount: number): string {
+/** The SQL text of `insertRows` for `rowCount` rows (bench/mirror.ts's floor runs the same statements). */
+export function insertSql(table: string, columns: readonly string[], rowCount: number): string {
   const key = `${table}(${columns.join(',')})×${rowCount}`
   let text = sqlTexts.get(key)
   if (text === undefined) {
