@@ -97,7 +97,7 @@ export interface AntiEntropy {
    * so the neighbour compares with it soon instead of at its next periodic comparison.
    */
   hint(peerId: string, group: GroupName): Promise<void>
-  /** Cancels pending work (hinted pulls). */
+  /** Cancels pending work (hinted pulls) and ends the pulls still running, quietly: their end is not a neighbour's fault. */
   stop(): void
 }
 
@@ -202,6 +202,8 @@ export function createAntiEntropy(
   } = {},
 ): AntiEntropy {
   const listeners = new Set<(p: SyncProgress) => void>()
+  // Aborted by stop(): the requests of pulls still running end at once, and their end is not a neighbour's fault.
+  const stopping = new AbortController()
   // At most one pending hinted pull per (neighbour, group): a chatty neighbour cannot make us loop.
   const hinted = new Map<string, NodeJS.Timeout>()
   const latest = new Map<string, SyncProgress>()
@@ -710,10 +712,12 @@ export function createAntiEntropy(
     const fail = (peerId: string, err: Error) => {
       if (failed.has(peerId)) return
       failed.add(peerId)
-      tracks.get(peerId)!.update({ state: 'failed', error: err.message, finishedAt: Date.now() })
-      log.warn(`syncing ${group} with ${peerId} failed: ${err.message}`)
+      const error = stopping.signal.aborted ? 'this node is stopping' : err.message
+      tracks.get(peerId)!.update({ state: 'failed', error, finishedAt: Date.now() })
+      if (stopping.signal.aborted) log.debug(`syncing ${group} with ${peerId} ended: this node is stopping (${err.message})`)
+      else log.warn(`syncing ${group} with ${peerId} failed: ${err.message}`)
     }
-    const requestSignal = () => AbortSignal.timeout(timeoutMs)
+    const requestSignal = () => AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal])
 
     // 1. Compare with every neighbour at once.
     const wanted = new Map<MessageId, { day: number; holders: string[] }>()
@@ -839,6 +843,7 @@ export function createAntiEntropy(
       await exchange(peerId, { op: 'hint', group }, AbortSignal.timeout(10_000), () => undefined)
     },
     stop() {
+      stopping.abort()
       for (const timer of hinted.values()) clearTimeout(timer)
       hinted.clear()
     },

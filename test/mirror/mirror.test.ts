@@ -99,4 +99,27 @@ describe('mirroring a group on a new node', () => {
     const [newestTimes, oldestTimes] = await Promise.all([receivedOn(newest), receivedOn(oldest)])
     expect(Math.max(...newestTimes)).toBeLessThanOrEqual(Math.min(...oldestTimes))
   }, 60_000)
+
+  it('ends its pull quietly when the node stops in the middle of it, keeping every post it stored', async () => {
+    const history = makeHistory(GROUP, [600, 600, 600], { tag: 'stop' })
+    // Answers of 500 posts take about 2 s each, so the pull is still running once B has stored the first.
+    const a = await startPeer({ dataDir: await writeHistory(history), serveRateKiB: 500 })
+    nodes.push(a)
+    const b = await startPeer({ peers: [a.address] })
+    nodes.push(b)
+    const seedPosts = await groupCount(b, GROUP)
+    await eventually(async () => (await groupCount(b, GROUP)) >= seedPosts + 100, { timeoutMs: 20_000, intervalMs: 50 })
+    const storedBeforeStop = await groupCount(b, GROUP)
+    const log = captureStderr({ quiet: () => true })
+    try {
+      await b.stop()
+    } finally {
+      log.restore()
+    }
+    // Its end is not A's fault: nothing tells the owner that syncing with A failed.
+    expect(log.lines.filter((l) => l.includes(`with ${a.peerId}`) && / (warn|error) /.test(l))).toEqual([])
+    const kept = await groupIds(b, GROUP)
+    expect(kept.size).toBeGreaterThanOrEqual(storedBeforeStop)
+    expect(kept.size).toBeLessThan(seedPosts + history.length)
+  }, 60_000)
 })
