@@ -364,6 +364,7 @@ async function mirrorOnce(group: string, peerAddresses: readonly string[]): Prom
   const { lines, exitMs, code, stderr } = await run.done
   await tmp.remove()
   const up = lines.find((l) => l.text.startsWith('Node running:'))
+  if (process.env.BENCH_LINES) console.log(`  node up ${up?.at.toFixed(0)} ms after spawn, exited at ${exitMs.toFixed(0)} ms`)
   if (process.env.BENCH_LINES) for (const l of lines) console.log(`  ${(l.at - (up?.at ?? 0)).toFixed(0)} ms: ${l.text}`)
   const last = lines.find((l) => l.text.startsWith('mirrored '))
   if (code !== 0 || !up || !last) throw new Error(`mirror failed (exit ${code}):\n${lines.map((l) => l.text).join('\n')}\n${stderr.slice(-2000)}`)

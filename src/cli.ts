@@ -48,7 +48,9 @@ async function main(argv: readonly string[]): Promise<void> {
       throw err
     }
     await node.stop()
-    return
+    // Stopped libp2p leaves timers of about a second behind (its address manager's debounce, gossipsub's
+    // heartbeat): the mirror is done and stored, so the user need not wait for them.
+    process.exit(0)
   }
   let stopping = false
   const stop = async (signal: string) => {
