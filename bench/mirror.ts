@@ -45,7 +45,7 @@ import {
   ShardDocuments,
   type StreamTransport,
 } from '../src/sync/index.ts'
-import { NODE_FLAGS } from '../bin/node-flags.mjs'
+import { COMPILE_CACHE_DIR, NODE_FLAGS } from '../bin/node-flags.mjs'
 import type { FloorRow } from './verify-floor-worker.ts'
 import { makeCorpus, median, tempDir } from './lib.ts'
 
@@ -69,7 +69,8 @@ const ROOT = join(import.meta.dirname, '..')
 const CLI = join(ROOT, 'src', 'cli.ts')
 const TSX = import.meta.resolve('tsx')
 // BENCH_LOG=<level>: the node processes log at that level, each to bench-<pid>.log in the temporary directory.
-const quiet = { ...process.env, USENET_LOG: process.env.BENCH_LOG ?? 'warn' }
+// The nodes run as bin/usenet-node.mjs runs them: its flags and its compile cache (warm from the second run on).
+const quiet = { ...process.env, USENET_LOG: process.env.BENCH_LOG ?? 'warn', NODE_COMPILE_CACHE: COMPILE_CACHE_DIR }
 const log = createLogger('bench')
 const HAVE_TIME = (() => {
   try {
@@ -126,7 +127,6 @@ function runCli(
 } {
   // BENCH_PROF=<dir>: each node process writes a CPU profile there.
   const profile = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
-  // The flags bin/usenet-node.mjs runs the CLI with.
   const node = [process.execPath, ...profile, ...NODE_FLAGS, '--import', TSX, CLI, ...args]
   const [cmd, ...rest] = timed && HAVE_TIME ? ['/usr/bin/time', '-v', ...node] : node
   const t0 = performance.now()
