@@ -90,3 +90,29 @@ export function changesQuery(db: Db, group: string, ids: readonly string[]) {
       .whereRef('shard_changes.article_id', '=', 'postings.article_id')
   )
 }
+
+/**
+ * The canonical changes of a group's posts of one UTC day whose hash's first byte is in [first, last] (a
+ * neighbour that held none of the day fetches it this way, without listing ids). One range of the day's
+ * shards' changes each: the shard's key is (shard, Message-ID) and the Message-ID starts with its hash.
+ */
+export async function changesInBuckets(db: Db, group: string, day: string, first: number, last: number, limit: number): Promise<Uint8Array[]> {
+  return (await changesInBucketsQuery(db, group, day, first, last).limit(limit).execute()).map((row) => row.change)
+}
+
+/** The query of `changesInBuckets` (exported for its query-plan test). */
+export function changesInBucketsQuery(db: Db, group: string, day: string, first: number, last: number) {
+  const byte = (b: number) => b.toString(16).padStart(2, '0')
+  return (
+    db
+      .selectFrom('shards')
+      .crossJoin('shard_changes')
+      .select('shard_changes.change')
+      .where('shards.group_name', '=', group)
+      .where('shards.day', '=', day)
+      .whereRef('shard_changes.shard_id', '=', 'shards.id')
+      .where('shard_changes.article_id', '>=', `<${byte(first)}`)
+      // '~' sorts after every hex digit and '@'.
+      .where('shard_changes.article_id', '<', `<${byte(last)}~`)
+  )
+}

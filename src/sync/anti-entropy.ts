@@ -1,7 +1,7 @@
 import { type GroupName, type MessageId, messageIdFromHex } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
-import { bucketDigests, changesOf, dayDigests, getGroup, hashOf, idsOfDay, idsWithPrefix, xorInto, type Db } from '../store/index.ts'
-import { FetchQueue } from './fetch-queue.ts'
+import { bucketDigests, changesInBuckets, changesOf, dayDigests, getGroup, hashOf, idsOfDay, idsWithPrefix, xorInto, type Db } from '../store/index.ts'
+import { type FetchRange, FetchQueue, planRanges, RangeQueue } from './fetch-queue.ts'
 import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
 import {
   type BucketEntry,
@@ -9,7 +9,6 @@ import {
   type Digest,
   dayNumber,
   dayString,
-  decodeRequest,
   encodeRequest,
   FrameWriter,
   MalformedFrameError,
@@ -17,10 +16,12 @@ import {
   MAX_DAY,
   MAX_IDS_PER_ENTRY,
   MAX_IDS_PER_REQUEST,
+  MAX_RANGE_POSTS,
   MAX_LEVEL1_BUCKETS,
   MAX_REQUEST_DAYS,
   readBucketEntries,
   readDayEntries,
+  readRequest,
   sameDigest,
   type SyncRequest,
   writeBucketEntry,
@@ -40,6 +41,11 @@ import type { FrameStream, StreamTransport } from './transport.ts'
  *    day is small, or the one id the asker lacks when the difference is exactly that.
  * 2. `buckets`: for each level-1 bucket that still differs, the asker sends its 16 level-2 fingerprints (first
  *    byte); the answerer returns its ids of each level-2 bucket that differs (or the one the asker lacks).
+ *
+ * A day the asker holds none of (more than a few posts) is answered with the answerer's 256 level-2 bucket
+ * counts instead of its ids (`whole`, version 3): the asker fetches it by `range` requests of about 500 posts,
+ * each a key range of the day's shards, and lists no ids at all (a fresh mirror of 50k posts sent 1.6 MB of
+ * ids each way and made the answerer look each post up on its own).
  *
  * The asker then knows what it lacks, fetches it with `changes` in bulk and stores it through ingest, which
  * verifies each post like any from outside, and knows what the answerer lacks (`postsTheyLack`: the node
@@ -80,6 +86,19 @@ export interface SyncProgress {
   readonly error?: string
 }
 
+export interface PullOptions {
+  /**
+   * Awaited after the comparison and before anything is fetched (a mirror learns the group meanwhile); if it
+   * fails, the pull ends with its error.
+   */
+  readonly ready?: Promise<unknown>
+  /**
+   * This pull's own progress, per neighbour, as it changes. (onProgress and status() also tell of other pulls:
+   * one a neighbour's hint starts as soon as this one ends.)
+   */
+  readonly onProgress?: (progress: SyncProgress) => void
+}
+
 export interface AntiEntropy {
   serve(): Promise<void>
   /** Pulls from one neighbour what this node lacks of a group; returns how many posts were new. */
@@ -88,7 +107,7 @@ export interface AntiEntropy {
    * The same from several neighbours at once, the missing posts shared out between them. If this node is
    * already pulling the group from one of them, it waits for that pull to end first.
    */
-  pullFrom(peerIds: readonly string[], group: GroupName): Promise<number>
+  pullFrom(peerIds: readonly string[], group: GroupName, options?: PullOptions): Promise<number>
   onProgress(listener: (progress: SyncProgress) => void): () => void
   /** The latest progress of each (group, neighbour) pair: syncing, or how the last comparison ended. */
   status(): SyncProgress[]
@@ -124,6 +143,15 @@ export const FETCHES_PER_NEIGHBOUR = 2
  */
 export function maxAnswersInFlight(neighbours: number): number {
   return neighbours * FETCHES_PER_NEIGHBOUR + 2 * Math.ceil(MAX_CHANGES_PER_COMMIT / MAX_IDS_PER_REQUEST)
+}
+
+/** Posts a range answer may hold beyond what its neighbour counted (posts that reached it since). */
+const RANGE_SLACK = 64
+
+/** Whether a post's hash ("<" + hex…) begins with a byte in one of the range's parts (its day is ingest's to file). */
+function inRange(range: FetchRange, id: string): boolean {
+  const bucket = Number.parseInt(id.slice(1, 3), 16)
+  return range.parts.some((part) => bucket >= part.first && bucket <= part.last)
 }
 
 /** The smallest batch of posts asked of a neighbour while others share the fetch. */
@@ -265,8 +293,9 @@ export function createAntiEntropy(
 
   async function answerOne(stream: FrameStream, from: string): Promise<void> {
     let request: SyncRequest
+    let version: number
     try {
-      request = decodeRequest(await stream.read())
+      ;({ request, version } = readRequest(await stream.read()))
     } catch (err) {
       // Returning closes the stream; one line per bad request, without its bytes.
       log.debug(`sync request from ${from} is malformed: ${(err as Error).message}`)
@@ -285,28 +314,18 @@ export function createAntiEntropy(
     }
     switch (request.op) {
       case 'digests':
-        return answerDigests(stream, request)
+        return answerDigests(stream, request, version)
       case 'buckets':
         return answerBuckets(stream, request)
-      case 'changes': {
-        // Written in runs of about one Noise message: a frame per write cost a socket write, a yamux frame and an
-        // encryption per post on both sides.
-        let run: Uint8Array[] = []
-        let runBytes = 0
-        for (const change of await changesOf(db, request.group, request.ids)) {
-          run.push(change)
-          runBytes += change.length
-          if (runBytes >= WRITE_RUN_BYTES) {
-            await paced(runBytes)
-            await stream.writeFrames(run)
-            run = []
-            runBytes = 0
-          }
+      case 'changes':
+        return answerChanges(stream, await changesOf(db, request.group, request.ids))
+      case 'range': {
+        const changes: Uint8Array[] = []
+        for (const { day, first, last } of request.parts) {
+          if (changes.length >= MAX_RANGE_POSTS) break
+          changes.push(...(await changesInBuckets(db, request.group, dayString(day), first, last, MAX_RANGE_POSTS - changes.length)))
         }
-        await paced(runBytes)
-        run.push(new Uint8Array(0))
-        await stream.writeFrames(run)
-        return
+        return answerChanges(stream, changes)
       }
       case 'hint': {
         const key = `${request.group} ${from}`
@@ -324,7 +343,29 @@ export function createAntiEntropy(
     }
   }
 
-  async function answerDigests(stream: FrameStream, { group, from, to, days }: Extract<SyncRequest, { op: 'digests' }>): Promise<void> {
+  /**
+   * Writes changes in runs of about one Noise message: a frame per write cost a socket write, a yamux frame and
+   * an encryption per post on both sides.
+   */
+  async function answerChanges(stream: FrameStream, changes: readonly Uint8Array[]): Promise<void> {
+    let run: Uint8Array[] = []
+    let runBytes = 0
+    for (const change of changes) {
+      run.push(change)
+      runBytes += change.length
+      if (runBytes >= WRITE_RUN_BYTES) {
+        await paced(runBytes)
+        await stream.writeFrames(run)
+        run = []
+        runBytes = 0
+      }
+    }
+    await paced(runBytes)
+    run.push(new Uint8Array(0))
+    await stream.writeFrames(run)
+  }
+
+  async function answerDigests(stream: FrameStream, { group, from, to, days }: Extract<SyncRequest, { op: 'digests' }>, version: number): Promise<void> {
     const out = answerFrames(stream)
     const theirs = new Map(days.map((d) => [d.day, d]))
     const mine = new Map<number, Digest>()
@@ -349,6 +390,11 @@ export function createAntiEntropy(
       }
       if (my.count === 0) {
         await out.day({ kind: 'empty', day })
+        continue
+      }
+      if (version >= 3 && their.count === 0 && my.count > smallDay) {
+        await out.day({ kind: 'whole', day, counts: (await bucketDigests(db, group, dayString(day))).counts })
+        bucketDays++
         continue
       }
       if ((their.count === 0 || my.count <= smallDay) && my.count <= answerIds) {
@@ -447,7 +493,7 @@ export function createAntiEntropy(
   }
 
   /** One pull's progress with one neighbour, told to listeners at each change. */
-  function tracker(group: GroupName, peerId: string) {
+  function tracker(group: GroupName, peerId: string, own?: (p: SyncProgress) => void) {
     let progress: SyncProgress = {
       group,
       peer: peerId,
@@ -462,6 +508,7 @@ export function createAntiEntropy(
     const update = (change: Partial<SyncProgress>) => {
       progress = { ...progress, ...change }
       emit(progress)
+      own?.(progress)
     }
     // Said at once, so whoever started the pull sees it running.
     update({})
@@ -478,7 +525,12 @@ export function createAntiEntropy(
    * Compares the group with one neighbour (round trips 1 and 2, repeated for older days when an answer says
    * "later"); returns what this node lacks, by day, newest day first.
    */
-  async function compareWith(peerId: string, group: GroupName, track: Tracker, signal: () => AbortSignal): Promise<[number, MessageId[]][]> {
+  async function compareWith(
+    peerId: string,
+    group: GroupName,
+    track: Tracker,
+    signal: () => AbortSignal,
+  ): Promise<{ lacking: [number, MessageId[]][]; whole: { day: number; counts: readonly number[] }[] }> {
     const update = track.update
     const mine = new Map<number, Digest>()
     let myDays: number[] = []
@@ -502,6 +554,10 @@ export function createAntiEntropy(
       guesses.set(day, missing)
     }
 
+    // Days this node holds none of, which the neighbour offered whole (its bucket counts), and their posts.
+    const whole: { day: number; counts: readonly number[] }[] = []
+    let wholePosts = 0
+
     /** One comparison round over the days in [from, to]: what this node lacks there, newest day first. */
     async function round(from: number, to: number): Promise<{ missing: [number, MessageId[]][]; later: number | undefined }> {
       const listed = myDays.filter((d) => d >= from && d <= to).map((day) => ({ ...mine.get(day)!, day }))
@@ -514,6 +570,7 @@ export function createAntiEntropy(
           const continues = e.kind === 'ids' && previous?.kind === 'ids' && previous.day === e.day
           if (e.day < from || e.day > to || (previous && !continues && e.day >= previous.day)) throw new Error('sent days out of order or range')
           if (e.kind === 'ids') accepted += e.ids.length
+          if (e.kind === 'whole') accepted += e.counts.reduce((n, c) => n + c, 0)
           if (accepted > MAX_ACCEPTED_IDS) throw new Error('sent more ids than this node accepts')
           if (continues) (previous.ids as Uint8Array[]).push(...e.ids)
           else entries.push(e.kind === 'ids' ? { ...e, ids: [...e.ids] } : e)
@@ -529,7 +586,7 @@ export function createAntiEntropy(
         lacked += set.size
         // The verify threads start as soon as a bulk is known to be coming, while the comparison goes on:
         // they took 0.4 s to start at the beginning of a mirror, and the first commit waited for them.
-        ingest.expectPosts(lacked)
+        ingest.expectPosts(lacked + wholePosts)
       }
       const asks: { day: number; l1: number; digests: Digest[]; expected: number }[] = []
       const pending = new Map<number, { theyLack: number; asks: number }>()
@@ -545,6 +602,17 @@ export function createAntiEntropy(
             see(e.day, 0)
             resolved(e.day, 0, my.count)
             continue
+          case 'whole': {
+            // Offered because this node said it holds none of the day (if a post came in meanwhile, the
+            // range brings it again as a duplicate).
+            const count = e.counts.reduce((n, c) => n + c, 0)
+            see(e.day, count)
+            whole.push({ day: e.day, counts: e.counts })
+            wholePosts += count
+            ingest.expectPosts(lacked + wholePosts)
+            resolved(e.day, count, 0)
+            continue
+          }
           case 'one':
             see(e.day, my.count + 1)
             lack(e.day, [hex(e.id)])
@@ -671,7 +739,7 @@ export function createAntiEntropy(
       else if (from > 0) to = from - 1
       else break
     }
-    return lacking.sort((a, b) => b[0] - a[0])
+    return { lacking: lacking.sort((a, b) => b[0] - a[0]), whole }
   }
 
   /**
@@ -687,7 +755,7 @@ export function createAntiEntropy(
   // post is fetched twice and every caller gets the outcome of a pull of its own.
   const pulling = new Map<string, Promise<unknown>>()
 
-  async function pullFrom(requested: readonly string[], group: GroupName): Promise<number> {
+  async function pullFrom(requested: readonly string[], group: GroupName, options: PullOptions = {}): Promise<number> {
     const peerIds = [...new Set(requested)]
     const keys = peerIds.map((peerId) => `${group} ${peerId}`)
     for (;;) {
@@ -695,7 +763,7 @@ export function createAntiEntropy(
       if (running.length === 0) break
       await Promise.allSettled(running)
     }
-    const result = pullFromFree(peerIds, group)
+    const result = pullFromFree(peerIds, group, options)
     const settled = result.catch(() => undefined)
     for (const key of keys) pulling.set(key, settled)
     try {
@@ -705,9 +773,9 @@ export function createAntiEntropy(
     }
   }
 
-  async function pullFromFree(peerIds: readonly string[], group: GroupName): Promise<number> {
+  async function pullFromFree(peerIds: readonly string[], group: GroupName, { ready, onProgress }: PullOptions): Promise<number> {
     const startedAt = Date.now()
-    const tracks = new Map(peerIds.map((peerId) => [peerId, tracker(group, peerId)]))
+    const tracks = new Map(peerIds.map((peerId) => [peerId, tracker(group, peerId, onProgress)]))
     const failed = new Set<string>()
     const fail = (peerId: string, err: Error) => {
       if (failed.has(peerId)) return
@@ -719,97 +787,135 @@ export function createAntiEntropy(
     }
     const requestSignal = () => AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal])
 
-    // 1. Compare with every neighbour at once.
-    const wanted = new Map<MessageId, { day: number; holders: string[] }>()
-    await Promise.all(
-      peerIds.map(async (peerId) => {
-        try {
-          for (const [day, ids] of await compareWith(peerId, group, tracks.get(peerId)!, requestSignal)) {
-            for (const id of ids) {
-              const post = wanted.get(id)
-              if (post) {
-                if (!post.holders.includes(peerId)) post.holders.push(peerId)
-              } else wanted.set(id, { day, holders: [peerId] })
-            }
-          }
-        } catch (err) {
-          fail(peerId, err as Error)
-        }
-      }),
-    )
+    // A pass compares with every neighbour, then fetches what it found. Days fetched whole by range are not
+    // checked id by id, so a second pass compares again when that could have left something out: several
+    // neighbours (each range came from one of them), or a range that came back short or failed.
+    for (let pass = 0; pass < 2; pass++) {
+      const { usedRanges, incomplete } = await compareAndFetch()
+      if (!usedRanges || !(incomplete || peerIds.filter((p) => !failed.has(p)).length > 1)) break
+    }
 
-    // 2. Fetch, newest day first, shared out between the neighbours that hold each post.
-    const queue = new FetchQueue(wanted, (peerId) => !failed.has(peerId))
-    const take = (peerId: string): MessageId[] => {
-      // Smaller batches as the queue runs out, so the neighbours finish together rather than one of them
-      // fetching a last full batch alone (BitTorrent's end game, by batch size). With one neighbour there is
-      // nothing to even out, and each smaller batch was one more round trip and commit at the end of a mirror.
-      const serving = peerIds.filter((p) => !failed.has(p)).length
-      if (serving === 1) return queue.take(peerId, MAX_IDS_PER_REQUEST)
-      return queue.take(peerId, Math.min(MAX_IDS_PER_REQUEST, Math.max(MIN_BATCH, Math.ceil(queue.size / (FETCHES_PER_NEIGHBOUR * serving)))))
-    }
-    // Batches fetched but not yet stored, all neighbours together, and batches being fetched: bounded together
-    // (memory), enough to keep ingest busy.
-    const storing = new Set<Promise<void>>()
-    let fetching = 0
-    const maxInFlight = maxAnswersInFlight(peerIds.length)
-    const work = async (peerId: string) => {
-      const track = tracks.get(peerId)!
-      for (;;) {
-        if (failed.has(peerId)) return
-        // Never empty while waiting: fetches alone cannot fill maxInFlight.
-        while (storing.size + fetching >= maxInFlight) await Promise.race(storing)
-        const batch = take(peerId)
-        if (batch.length === 0) return
-        track.update({ state: 'fetching' })
-        let changes: Uint8Array[]
-        fetching++
-        try {
-          changes = await fetchChanges(peerId, group, batch, requestSignal())
-        } catch (err) {
-          // What a neighbour did not deliver goes back to the front for the others (never to it again).
-          queue.giveBack(peerId, batch)
-          fail(peerId, err as Error)
-          return
-        } finally {
-          fetching--
-        }
-        const stored = ingest.ingestChanges(changes, { origin: 'sync', group }).then((results) => {
-          const asked = new Set<string>(batch)
-          const kept = new Set<string>()
-          let accepted = 0
-          for (const r of results) {
-            if (r.status === 'rejected') continue
-            kept.add(r.id)
-            if (r.status === 'accepted') accepted++
-          }
-          track.update({ postsStored: track.progress.postsStored + accepted })
-          const bad = results.find((r) => r.status === 'rejected')
-          const unasked = results.some((r) => r.status !== 'rejected' && !asked.has(r.id))
-          // Valid posts are worth keeping, but a neighbour that sends an invalid post or others than asked is broken.
-          if (bad?.status === 'rejected' || unasked) {
-            queue.giveBack(
-              peerId,
-              batch.filter((id) => !kept.has(id)),
-            )
-            fail(peerId, new Error(bad?.status === 'rejected' ? `sent an invalid post (${bad.problem}): ${bad.reason}` : 'sent posts it was not asked for'))
-          } else if (kept.size < batch.length) {
-            // It no longer has some (or never had): the others may.
-            queue.giveBack(
-              peerId,
-              batch.filter((id) => !kept.has(id)),
-            )
-          }
-        })
-        const tracked = stored.finally(() => storing.delete(tracked))
-        storing.add(tracked)
+    async function compareAndFetch(): Promise<{ usedRanges: boolean; incomplete: boolean }> {
+      // 1. Compare with every neighbour at once.
+      const wanted = new Map<MessageId, { day: number; holders: string[] }>()
+      const wholeDays = new Map<number, Map<string, readonly number[]>>()
+      await Promise.all(
+        peerIds
+          .filter((p) => !failed.has(p))
+          .map(async (peerId) => {
+            try {
+              const { lacking, whole } = await compareWith(peerId, group, tracks.get(peerId)!, requestSignal)
+              for (const [day, ids] of lacking) {
+                for (const id of ids) {
+                  const post = wanted.get(id)
+                  if (post) {
+                    if (!post.holders.includes(peerId)) post.holders.push(peerId)
+                  } else wanted.set(id, { day, holders: [peerId] })
+                }
+              }
+              for (const { day, counts } of whole) {
+                const holders = wholeDays.get(day) ?? new Map<string, readonly number[]>()
+                wholeDays.set(day, holders.set(peerId, counts))
+              }
+            } catch (err) {
+              fail(peerId, err as Error)
+            }
+          }),
+      )
+
+      await ready
+      // 2. Fetch, newest day first, shared out between the neighbours that hold each post or day.
+      const isServing = (peerId: string) => !failed.has(peerId)
+      const queue = new FetchQueue(wanted, isServing)
+      // With several neighbours, ranges of half a batch, so they finish closer together.
+      const ranges = new RangeQueue(planRanges(wholeDays, peerIds.length > 1 ? MAX_IDS_PER_REQUEST / 2 : MAX_IDS_PER_REQUEST), isServing)
+      const usedRanges = ranges.size > 0
+      let incomplete = false
+      const take = (peerId: string): { range: FetchRange } | { ids: MessageId[] } | undefined => {
+        const rangeDay = ranges.nextDay(peerId)
+        const idsDay = queue.nextDay(peerId)
+        if (rangeDay !== undefined && (idsDay === undefined || rangeDay > idsDay)) return { range: ranges.take(peerId)! }
+        if (idsDay === undefined) return undefined
+        // Smaller batches as the queue runs out, so the neighbours finish together rather than one of them
+        // fetching a last full batch alone (BitTorrent's end game, by batch size). With one neighbour there is
+        // nothing to even out, and each smaller batch was one more round trip and commit at the end of a mirror.
+        const serving = peerIds.filter(isServing).length
+        if (serving === 1) return { ids: queue.take(peerId, MAX_IDS_PER_REQUEST) }
+        return { ids: queue.take(peerId, Math.min(MAX_IDS_PER_REQUEST, Math.max(MIN_BATCH, Math.ceil(queue.size / (FETCHES_PER_NEIGHBOUR * serving))))) }
       }
-    }
-    // A neighbour whose share ran out waits for the others' batches to be stored: one may come back to it.
-    for (;;) {
-      await Promise.all(peerIds.filter((p) => !failed.has(p)).flatMap((p) => Array.from({ length: FETCHES_PER_NEIGHBOUR }, () => work(p))))
-      await Promise.all(storing)
-      if (queue.size === 0 || peerIds.every((p) => failed.has(p) || !queue.hasFor(p))) break
+      // Batches fetched but not yet stored, all neighbours together, and batches being fetched: bounded together
+      // (memory), enough to keep ingest busy.
+      const storing = new Set<Promise<void>>()
+      let fetching = 0
+      const maxInFlight = maxAnswersInFlight(peerIds.length)
+      const work = async (peerId: string) => {
+        const track = tracks.get(peerId)!
+        for (;;) {
+          if (failed.has(peerId)) return
+          // Never empty while waiting: fetches alone cannot fill maxInFlight.
+          while (storing.size + fetching >= maxInFlight) await Promise.race(storing)
+          const job = take(peerId)
+          if (!job) return
+          track.update({ state: 'fetching' })
+          let changes: Uint8Array[]
+          fetching++
+          try {
+            changes = 'range' in job ? await fetchRange(peerId, group, job.range, requestSignal()) : await fetchChanges(peerId, group, job.ids, requestSignal())
+          } catch (err) {
+            // What a neighbour did not deliver goes back to the front for the others (never to it again).
+            if ('range' in job) {
+              ranges.giveBack(peerId, job.range)
+              incomplete = true
+            } else queue.giveBack(peerId, job.ids)
+            fail(peerId, err as Error)
+            return
+          } finally {
+            fetching--
+          }
+          const stored = ingest.ingestChanges(changes, { origin: 'sync', group }).then((results) => {
+            const askedIds = 'ids' in job ? new Set<string>(job.ids) : undefined
+            const wasAsked = (id: string) => (askedIds ? askedIds.has(id) : 'range' in job && inRange(job.range, id))
+            const kept = new Set<string>()
+            let accepted = 0
+            for (const r of results) {
+              if (r.status === 'rejected') continue
+              kept.add(r.id)
+              if (r.status === 'accepted') accepted++
+            }
+            track.update({ postsStored: track.progress.postsStored + accepted })
+            const bad = results.find((r) => r.status === 'rejected')
+            const unasked = results.some((r) => r.status !== 'rejected' && !wasAsked(r.id))
+            // Valid posts are worth keeping, but a neighbour that sends an invalid post or others than asked is broken.
+            const broken = bad?.status === 'rejected' || unasked
+            if (broken)
+              fail(peerId, new Error(bad?.status === 'rejected' ? `sent an invalid post (${bad.problem}): ${bad.reason}` : 'sent posts it was not asked for'))
+            if ('range' in job) {
+              if (broken) ranges.giveBack(peerId, job.range)
+              // Fewer than it counted (an answer cut at MAX_RANGE_POSTS): another pass compares again, and counts
+              // what it finds then.
+              const short = job.range.expected.get(peerId)! - kept.size
+              if (short > 0) track.update({ postsWanted: Math.max(0, track.progress.postsWanted - short) })
+              if (broken || short > 0) incomplete = true
+            } else if (broken || kept.size < job.ids.length) {
+              // It no longer has some (or never had): the others may.
+              queue.giveBack(
+                peerId,
+                job.ids.filter((id) => !kept.has(id)),
+              )
+            }
+          })
+          const tracked = stored.finally(() => storing.delete(tracked))
+          storing.add(tracked)
+        }
+      }
+      // A neighbour whose share ran out waits for the others' batches to be stored: one may come back to it.
+      for (;;) {
+        await Promise.all(peerIds.filter(isServing).flatMap((p) => Array.from({ length: FETCHES_PER_NEIGHBOUR }, () => work(p))))
+        await Promise.all(storing)
+        if (peerIds.every((p) => failed.has(p) || (!queue.hasFor(p) && !ranges.hasFor(p)))) break
+      }
+      // Ranges only a failed neighbour held are left over.
+      return { usedRanges, incomplete: incomplete || ranges.size > 0 }
     }
     let stored = 0
     for (const [peerId, track] of tracks) {
@@ -819,6 +925,20 @@ export function createAntiEntropy(
       if (track.progress.postsStored > 0) log.info(`synced ${track.progress.postsStored} posts of ${group} from ${peerId} in ${Date.now() - startedAt} ms`)
     }
     return stored
+  }
+
+  /**
+   * Fetches a range of a day. A neighbour sends at most what it said it holds there, plus what may have reached
+   * it since (RANGE_SLACK), and never more than MAX_RANGE_POSTS: one that claimed a huge day cannot send without end.
+   */
+  async function fetchRange(peerId: string, group: GroupName, range: FetchRange, signal: AbortSignal): Promise<Uint8Array[]> {
+    const cap = Math.min(MAX_RANGE_POSTS, range.expected.get(peerId)! + RANGE_SLACK)
+    const changes: Uint8Array[] = []
+    await exchange(peerId, { op: 'range', group, parts: range.parts }, signal, (frame) => {
+      if (changes.length >= cap) throw new Error('sent more posts than it said it holds')
+      changes.push(frame)
+    })
+    return changes
   }
 
   async function fetchChanges(peerId: string, group: GroupName, ids: MessageId[], signal: AbortSignal): Promise<Uint8Array[]> {

@@ -1,4 +1,5 @@
 import type { MessageId } from '../article/index.ts'
+import { MAX_RANGE_PARTS, type RangePart } from './sync-frames.ts'
 
 /** A post a pull still lacks: its UTC day (days since the epoch) and the neighbours that said they hold it. */
 export interface WantedPost {
@@ -94,6 +95,15 @@ export class FetchQueue {
     this.left += back.length
   }
 
+  /** The day of the first post `take(peerId)` would hand out (undefined: none). */
+  nextDay(peerId: string): number | undefined {
+    for (const id of this.returned) if (this.holders(id).includes(peerId)) return this.wanted.get(id)!.day
+    for (let i = this.cursors.get(peerId) ?? 0; i < this.order.length; i++) {
+      if (this.handedOut[i] === 0 && this.holders(this.order[i]!).includes(peerId)) return this.wanted.get(this.order[i]!)!.day
+    }
+    return undefined
+  }
+
   /** Whether a post not handed out yet is held by `peerId`. */
   hasFor(peerId: string): boolean {
     if (this.returned.some((id) => this.holders(id).includes(peerId))) return true
@@ -101,5 +111,103 @@ export class FetchQueue {
       if (this.handedOut[i] === 0 && this.holders(this.order[i]!).includes(peerId)) return true
     }
     return false
+  }
+}
+
+/**
+ * Posts a pull fetches by `range` request rather than by id: parts of days it held none of, and how many of
+ * their posts each neighbour said it holds. Parts are newest day first.
+ */
+export interface FetchRange {
+  readonly parts: readonly RangePart[]
+  readonly expected: ReadonlyMap<string, number>
+}
+
+/**
+ * Cuts the days the neighbours offered whole (day → neighbour → its 256 level-2 bucket counts) into requests
+ * of about `target` posts, counting bucket by bucket the most any of them holds: the days, newest first, are
+ * one run of buckets, and a request closes at the bucket that brings it to `target`. So a large day comes in
+ * parts and small days several to a request (a history of small days would otherwise take a request a day).
+ */
+export function planRanges(days: ReadonlyMap<number, ReadonlyMap<string, readonly number[]>>, target: number): FetchRange[] {
+  const ranges: FetchRange[] = []
+  let parts: RangePart[] = []
+  let size = 0
+  const flush = () => {
+    if (parts.length === 0) return
+    const expected = new Map<string, number>()
+    for (const part of parts) {
+      for (const [peerId, counts] of days.get(part.day)!) expected.set(peerId, (expected.get(peerId) ?? 0) + sum(counts, part.first, part.last))
+    }
+    ranges.push({ parts, expected })
+    parts = []
+    size = 0
+  }
+  for (const day of [...days.keys()].sort((a, b) => b - a)) {
+    const holders = [...days.get(day)!.values()]
+    const most = Array.from({ length: 256 }, (_, b) => Math.max(...holders.map((counts) => counts[b] ?? 0)))
+    let first = 0
+    let inPart = 0
+    for (let b = 0; b < 256; b++) {
+      size += most[b]!
+      inPart += most[b]!
+      if (size >= target) {
+        if (inPart > 0) parts.push({ day, first, last: b })
+        flush()
+        first = b + 1
+        inPart = 0
+      }
+    }
+    if (inPart > 0) parts.push({ day, first, last: 255 })
+    if (parts.length === MAX_RANGE_PARTS) flush()
+  }
+  flush()
+  return ranges
+}
+
+function sum(counts: readonly number[], first: number, last: number): number {
+  let n = 0
+  for (let b = first; b <= last; b++) n += counts[b] ?? 0
+  return n
+}
+
+/** The day ranges one pull still has to fetch, newest first, each handed to one neighbour that holds the day. */
+export class RangeQueue {
+  private pending: FetchRange[]
+  private readonly isServing: (peerId: string) => boolean
+
+  constructor(ranges: FetchRange[], isServing: (peerId: string) => boolean) {
+    this.pending = ranges
+    this.isServing = isServing
+  }
+
+  get size(): number {
+    return this.pending.length
+  }
+
+  private indexFor(peerId: string): number {
+    return this.pending.findIndex((r) => (r.expected.get(peerId) ?? 0) > 0)
+  }
+
+  /** The newest day of the range `take(peerId)` would hand out (undefined: none). */
+  nextDay(peerId: string): number | undefined {
+    return this.pending[this.indexFor(peerId)]?.parts[0]?.day
+  }
+
+  hasFor(peerId: string): boolean {
+    return this.indexFor(peerId) >= 0
+  }
+
+  /** Hands out the newest range `peerId` holds posts of. */
+  take(peerId: string): FetchRange | undefined {
+    const i = this.indexFor(peerId)
+    return i < 0 ? undefined : this.pending.splice(i, 1)[0]
+  }
+
+  /** Takes back a range `peerId` did not deliver: it goes to the front for another neighbour that holds the day, if one still serves. */
+  giveBack(peerId: string, range: FetchRange): void {
+    const expected = new Map(range.expected)
+    expected.delete(peerId)
+    if ([...expected.keys()].some(this.isServing)) this.pending.unshift({ ...range, expected })
   }
 }

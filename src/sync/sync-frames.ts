@@ -1,25 +1,36 @@
 import { isGroupName, messageIdFromHex, messageIdHex, type GroupName, type MessageId } from '../article/index.ts'
 
 /**
- * The frames of `/usenet/sync/1`, version 2: compact binary, parsed once at the edge into typed values. Every
+ * The frames of `/usenet/sync/1`, version 3: compact binary, parsed once at the edge into typed values. Every
  * request is one stream: a request frame, then the answer as frames of whole entries ended by an empty frame.
  *
- * Request: version (u8 = 2), op (u8), group name length (u8), group name (ASCII), the op's body:
+ * Request: version (u8: 3, or 2 from an older asker), op (u8), group name length (u8), group name (ASCII), the op's body:
  * - digests (1): from day, to day, n, then n × (day − previous day, count, XOR) for the asker's days in
  *   [from, to], ascending (the first delta is from `from`). Days are UTC days since 1970-01-01.
  * - buckets (2): n, then n × (day, mask u16 LE of level-1 buckets, for each set bit from bit 0 up 16 level-2
  *   digests): the asker's level-2 digests under the level-1 buckets that differ.
  * - changes (3): n ≤ 500, then n × 32-byte Message-ID hashes.
  * - hint (4): nothing.
+ * - range (5, version 3): n ≤ 64, then n × (day, first u8, last u8): the changes of the answerer's posts of each
+ *   day whose hash's first byte (level-2 bucket) is in [first, last], at most MAX_RANGE_POSTS in all. Asked for
+ *   days the asker held none of (see `whole`): a large day in parts, small days several to a request.
+ *
+ * Version 3 adds the `whole` day entry and the `range` op; a version 2 request is answered without them.
  * A digest is (count, XOR) with the XOR truncated to 16 bytes and left out when the count is 0. Numbers are
  * unsigned LEB128 varints below 2^32.
  */
-export const FRAME_VERSION = 2
+export const FRAME_VERSION = 3
+/** The oldest version still answered (without what later versions added). */
+export const OLDEST_FRAME_VERSION = 2
 export const XOR_BYTES = 16
 export const ID_BYTES = 32
 /** Days since 1970-01-01 a frame may name: up to the year 7711. */
 export const MAX_DAY = 2 ** 21
 export const MAX_IDS_PER_REQUEST = 500
+/** Parts (a day's range of buckets) one `range` request may name. */
+export const MAX_RANGE_PARTS = 64
+/** Posts one `range` answer holds at most: the answerer stops there, and the asker accepts no more. */
+export const MAX_RANGE_POSTS = 4 * MAX_IDS_PER_REQUEST
 /** Digests one `digests` request may list. */
 export const MAX_REQUEST_DAYS = 4096
 /** Days and level-1 buckets one `buckets` request may ask about. */
@@ -40,6 +51,14 @@ export type SyncRequest =
   | { op: 'buckets'; group: GroupName; days: readonly { day: number; mask: number; digests: readonly Digest[] }[] }
   | { op: 'changes'; group: GroupName; ids: readonly MessageId[] }
   | { op: 'hint'; group: GroupName }
+  | { op: 'range'; group: GroupName; parts: readonly RangePart[] }
+
+/** The posts of one day whose hash's first byte is in [first, last]. */
+export interface RangePart {
+  readonly day: number
+  readonly first: number
+  readonly last: number
+}
 
 /** An answer entry of the `digests` round, for one day where the two sides differ. */
 export type DayEntry =
@@ -53,6 +72,11 @@ export type DayEntry =
   | { kind: 'buckets'; day: number; digests: readonly Digest[] }
   /** Differs, but over this answer's budget: ask again. `count` is the answerer's count of the day. */
   | { kind: 'later'; day: number; count: number }
+  /**
+   * The asker holds none of the day (version 3): the answerer's count per level-2 bucket (the hash's first
+   * byte), 256 of them, instead of every id; the asker fetches the day by `range` requests.
+   */
+  | { kind: 'whole'; day: number; counts: readonly number[] }
 
 /** An answer entry of the `buckets` round, for one level-2 bucket (the hash's first byte) that differs. */
 export type BucketEntry =
@@ -61,8 +85,10 @@ export type BucketEntry =
   /** The answerer stopped at its budget; the asker asked for more than it should. */
   | { kind: 'truncated'; day: number; bucket: number }
 
-const OPS = ['digests', 'buckets', 'changes', 'hint'] as const
-const DAY_KINDS = ['empty', 'ids', 'one', 'buckets', 'later'] as const
+const OPS = ['digests', 'buckets', 'changes', 'hint', 'range'] as const
+const DAY_KINDS = ['empty', 'ids', 'one', 'buckets', 'later', 'whole'] as const
+/** Level-2 buckets of a day: the first byte of a hash. */
+export const LEVEL2_BUCKETS = 256
 const BUCKET_KINDS = ['one', 'ids', 'truncated'] as const
 
 /** A frame that does not follow the format; the message says which field. */
@@ -203,18 +229,31 @@ export function encodeRequest(request: SyncRequest): Uint8Array {
       break
     case 'hint':
       break
+    case 'range':
+      w.varint(request.parts.length)
+      for (const part of request.parts) w.varint(part.day).u8(part.first).u8(part.last)
+      break
   }
   return w.take()
 }
 
 /** Parses a request frame; throws MalformedFrameError on anything out of format or over a limit. */
 export function decodeRequest(frame: Uint8Array): SyncRequest {
+  return readRequest(frame).request
+}
+
+/** A request and the version its asker speaks (what the answer may use). */
+export function readRequest(frame: Uint8Array): { version: number; request: SyncRequest } {
   if (frame.length > MAX_REQUEST_BYTES) throw new MalformedFrameError(`is ${frame.length} bytes`)
   const r = new FrameReader(frame)
   const version = r.u8('the version')
-  if (version !== FRAME_VERSION) throw new MalformedFrameError(`has version ${version}`)
+  if (version < OLDEST_FRAME_VERSION || version > FRAME_VERSION) throw new MalformedFrameError(`has version ${version}`)
   const op = OPS[r.u8('the op') - 1]
-  if (!op) throw new MalformedFrameError('has an unknown op')
+  if (!op || (op === 'range' && version < 3)) throw new MalformedFrameError('has an unknown op')
+  return { version, request: readBody(r, op) }
+}
+
+function readBody(r: FrameReader, op: SyncRequest['op']): SyncRequest {
   const name = Buffer.from(r.bytes(r.u8('the group length'), 'the group')).toString('latin1')
   if (!isGroupName(name)) throw new MalformedFrameError('names no valid group')
   const group = name as GroupName
@@ -267,6 +306,20 @@ export function decodeRequest(frame: Uint8Array): SyncRequest {
     case 'hint':
       r.end('the group')
       return { op, group }
+    case 'range': {
+      const n = r.varint('the part count', MAX_RANGE_PARTS)
+      if (n === 0) throw new MalformedFrameError('asks for no part')
+      const parts: RangePart[] = []
+      for (let i = 0; i < n; i++) {
+        const day = r.varint('a day', MAX_DAY)
+        const first = r.u8('a first bucket')
+        const last = r.u8('a last bucket')
+        if (last < first) throw new MalformedFrameError('has a last bucket before its first')
+        parts.push({ day, first, last })
+      }
+      r.end('the parts')
+      return { op, group, parts }
+    }
   }
 }
 
@@ -293,6 +346,9 @@ export function writeDayEntry(w: FrameWriter, e: DayEntry): void {
       return
     case 'later':
       w.varint(e.count)
+      return
+    case 'whole':
+      for (const count of e.counts) w.varint(count)
   }
 }
 
@@ -319,6 +375,9 @@ export function readDayEntries(frame: Uint8Array): DayEntry[] {
         break
       case 'later':
         out.push({ kind, day, count: r.varint('a count', 2 ** 31) })
+        break
+      case 'whole':
+        out.push({ kind, day, counts: Array.from({ length: LEVEL2_BUCKETS }, () => r.varint('a bucket count', 2 ** 31)) })
     }
   }
   return out

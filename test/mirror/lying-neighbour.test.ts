@@ -5,7 +5,7 @@ import { encodeArticle, messageIdHex, type SignedArticle } from '../../src/artic
 import { createLogger } from '../../src/logger.ts'
 import { createPeer, newPeerKey, type Peer } from '../../src/node/index.ts'
 import { canonicalChange, MAX_CHANGE_BYTES, SYNC_PROTOCOL } from '../../src/sync/index.ts'
-import { dayNumber, decodeRequest, FrameWriter, writeDayEntry } from '../../src/sync/sync-frames.ts'
+import { dayNumber, decodeRequest, FrameWriter, type SyncRequest, writeDayEntry } from '../../src/sync/sync-frames.ts'
 import { makeArticle, mallory } from '../helpers/articles.ts'
 import { apiPost, eventually, removePeer, startPeer, type TestPeer } from '../helpers/network.ts'
 import { captureStderr, shardHeads, storedMessageIds } from '../network/support.ts'
@@ -34,7 +34,12 @@ const claimedDay = new Date(claimedDate).toISOString().slice(0, 10)
 interface Lie {
   /** The Message-IDs the fake lists for the claimed day. */
   claimed: string[]
-  /** The frames it answers the `changes` request with (an empty frame follows). */
+  /**
+   * Offers the day whole (its bucket counts, as to a node that holds none of it) instead of listing the ids:
+   * the node then asks for the day by range.
+   */
+  whole?: boolean
+  /** The frames it answers the `changes` (or `range`) request with (an empty frame follows). */
   answer: Uint8Array[]
   /** Ids that must not end up stored. */
   forged: string[]
@@ -77,7 +82,32 @@ const LIES: Record<string, Lie> = {
     forged: [unasked.id],
     reason: /more posts than asked for/,
   },
+  'a day offered whole, then a tampered post in its range': {
+    claimed: [tampered.id],
+    whole: true,
+    answer: [canonicalChange(tampered)],
+    forged: [tampered.id, original.id],
+    reason: /bad-signature/,
+  },
+  'a day offered whole, then endless posts in its range': {
+    claimed: [asked.id],
+    whole: true,
+    // Far more than the one post it counted: the node stops reading before storing any of it.
+    answer: Array.from({ length: 200 }, () => canonicalChange(asked)),
+    forged: [asked.id],
+    reason: /more posts than it said it holds/,
+  },
 }
+
+/** What the node asks a liar for: ids, or the parts of a range (day and buckets). */
+function askedOf(request: SyncRequest): string[] {
+  if (request.op === 'changes') return [...request.ids]
+  if (request.op === 'range') return request.parts.map((p) => `range ${p.day} ${p.first}-${p.last}`)
+  return []
+}
+
+/** The first byte of a post's hash: its level-2 bucket. */
+const bucketOf = (id: string) => Number.parseInt(messageIdHex(id as SignedArticle['id']).slice(0, 2), 16)
 
 /**
  * A peer that speaks `/usenet/sync/1` and lies: for GROUP it claims one day holding `lie.claimed`, whatever
@@ -90,15 +120,19 @@ async function startLiar(lie: Lie): Promise<{ peer: Peer; asked: string[][] }> {
   await peer.handle(SYNC_PROTOCOL, async (stream) => {
     const request = decodeRequest(await stream.read())
     if (request.op === 'digests') {
-      // The node has nothing of the claimed day, so an honest neighbour would list the day's ids.
+      // The node has nothing of the claimed day: the liar lists its ids, or offers it whole.
       const w = new FrameWriter()
-      if (request.group === GROUP) {
+      if (request.group === GROUP && lie.whole) {
+        const counts = new Array<number>(256).fill(0)
+        for (const id of lie.claimed) counts[bucketOf(id)]!++
+        writeDayEntry(w, { kind: 'whole', day: dayNumber(claimedDay), counts })
+      } else if (request.group === GROUP) {
         writeDayEntry(w, { kind: 'ids', day: dayNumber(claimedDay), ids: lie.claimed.map((id) => Buffer.from(messageIdHex(id as SignedArticle['id']), 'hex')) })
       }
       if (w.length > 0) await stream.write(w.take())
       await stream.write(new Uint8Array(0))
-    } else if (request.op === 'changes') {
-      asked.push([...request.ids])
+    } else if (request.op === 'changes' || request.op === 'range') {
+      asked.push(askedOf(request))
       for (const change of lie.answer) await stream.write(change)
       await stream.write(new Uint8Array(0))
     } else {
@@ -124,8 +158,8 @@ describe('a neighbour that lies in the sync protocol', () => {
         await connectAsOwner(node, `${liar.peer.multiaddrs()[0]!.split('/p2p/')[0]}/p2p/${liar.peer.peerId}`)
         const warning = () => log.lines.find((l) => l.includes(`syncing ${GROUP} with ${liar.peer.peerId} failed`))
         await eventually(() => warning() !== undefined, { timeoutMs: 10_000 })
-        // The node took up the claim and asked for exactly the posts it lacked.
-        expect(liar.asked, name).toEqual([lie.claimed])
+        // The node took up the claim and asked for exactly the posts it lacked: by id, or the whole day (one range).
+        expect(liar.asked, name).toEqual([lie.whole ? [`range ${dayNumber(claimedDay)} 0-255`] : lie.claimed])
         expect(warning(), name).toMatch(lie.reason)
         warnings.push(`${name}: ${warning()!.replace(/^.*failed: /, '')}`)
         await liar.peer.stop()

@@ -20,7 +20,7 @@ import { tempNode, type TempNode } from '../helpers/temp-store.ts'
 import { makeHistory } from './support.ts'
 
 /*
- * The frames of `/usenet/sync/1` v2 from a neighbour are untrusted: every field is checked, and a request that
+ * The frames of `/usenet/sync/1` (version 3, and 2 from older askers) from a neighbour are untrusted: every field is checked, and a request that
  * is out of format or over a limit closes its stream with one debug line, without an answer, a crash or a
  * write. The node keeps answering good requests.
  */
@@ -28,13 +28,26 @@ import { makeHistory } from './support.ts'
 const GROUP = parseGroupName('test.one')
 const xor = new Uint8Array(16).fill(7)
 const group = new TextEncoder().encode(GROUP)
-/** The header of a request of `op`: version 2, op, group. */
-const header = (op: number) => new FrameWriter().u8(2).u8(op).u8(group.length).bytes(group)
+/** The header of a request of `op`: version 2 (unless said), op, group. */
+const header = (op: number, version = 2) => new FrameWriter().u8(version).u8(op).u8(group.length).bytes(group)
 
 const MALFORMED: Record<string, Uint8Array> = {
   'an empty frame': new Uint8Array(0),
   'the JSON of version 1': new Uint8Array([1, ...new TextEncoder().encode(JSON.stringify({ op: 'days', group: GROUP }))]),
   'an unknown op': header(9).take(),
+  'version 4': header(1, 4).varint(0).varint(30_000).varint(0).take(),
+  'a range in a version 2 request': header(5).varint(1).varint(20_000).u8(0).u8(255).take(),
+  'range: no part': header(5, 3).varint(0).take(),
+  'range: more parts than allowed': header(5, 3).varint(65).take(),
+  'range: fewer parts than announced': header(5, 3).varint(2).varint(20_000).u8(0).u8(255).take(),
+  'range: a last bucket before the first': header(5, 3).varint(1).varint(20_000).u8(9).u8(8).take(),
+  'range: a day past the largest': header(5, 3)
+    .varint(1)
+    .varint(2 ** 22)
+    .u8(0)
+    .u8(1)
+    .take(),
+  'range: bytes after the parts': header(5, 3).varint(1).varint(20_000).u8(0).u8(1).u8(0).take(),
   'op 0': header(0).take(),
   'a group name running past the frame': new FrameWriter().u8(2).u8(1).u8(200).bytes(group).take(),
   'an invalid group name': new FrameWriter().u8(2).u8(4).u8(9).bytes(new TextEncoder().encode('Bad Group')).take(),
@@ -115,6 +128,14 @@ describe('sync frames', () => {
       },
       { op: 'changes', group: GROUP, ids: makeHistory(GROUP, [3]).map((a) => a.id) },
       { op: 'hint', group: GROUP },
+      {
+        op: 'range',
+        group: GROUP,
+        parts: [
+          { day: 20_410, first: 16, last: 47 },
+          { day: 20_409, first: 0, last: 255 },
+        ],
+      },
     ]
     // Buffers turn into { type, data } before a replacer sees them: bytes of either kind become hex.
     const plain = (v: unknown) =>
@@ -197,12 +218,18 @@ describe('a node served malformed sync requests', () => {
     }
     expect(await dayDigests(node.store.db, GROUP)).toEqual(before)
 
-    // A good request on the same connection: this node has two days, the asker none, so both come as ids.
-    const answer = await send(encodeRequest({ op: 'digests', group: GROUP, from: 0, to: 2 ** 21, days: [] }))
+    // A good request on the same connection: this node has two days, the asker none, so both are offered
+    // whole, as bucket counts, to fetch by range.
+    const request = encodeRequest({ op: 'digests', group: GROUP, from: 0, to: 2 ** 21, days: [] })
+    const answer = await send(request)
     expect(answer).not.toBe('closed')
+    const newestFirst = (kind: string) => before.map((d) => [kind, dayNumber(d.day), d.count]).sort((a, b) => (b[1] as number) - (a[1] as number))
     const entries = (answer as Uint8Array[]).flatMap(readDayEntries)
-    expect(entries.map((e) => [e.kind, e.day, e.kind === 'ids' ? e.ids.length : 0])).toEqual(
-      before.map((d) => ['ids', dayNumber(d.day), d.count]).sort((a, b) => (b[1] as number) - (a[1] as number)),
-    )
+    expect(entries.map((e) => [e.kind, e.day, e.kind === 'whole' ? e.counts.reduce((n, c) => n + c, 0) : 0])).toEqual(newestFirst('whole'))
+    // An asker of version 2 knows no whole days: it gets the ids.
+    const older = Uint8Array.from(request)
+    older[0] = 2
+    const olderEntries = ((await send(older)) as Uint8Array[]).flatMap(readDayEntries)
+    expect(olderEntries.map((e) => [e.kind, e.day, e.kind === 'ids' ? e.ids.length : 0])).toEqual(newestFirst('ids'))
   })
 })

@@ -60,7 +60,7 @@ function mirrorComponents(node: ServingNode, directory: GroupDirectory): MirrorC
   }
 }
 
-/** The transport of a neighbour that alters one byte of every post's article in its answers to `changes`. */
+/** The transport of a neighbour that alters one byte of every post's article in its answers to fetches (`changes`, `range`). */
 function altering(transport: StreamTransport): StreamTransport {
   return wrapSyncAnswers(transport, (stream) => {
     let changes = false
@@ -75,7 +75,7 @@ function altering(transport: StreamTransport): StreamTransport {
       async read() {
         const frame = await stream.read()
         try {
-          changes = decodeRequest(frame).op === 'changes'
+          changes = ['changes', 'range'].includes(decodeRequest(frame).op)
         } catch {}
         return frame
       },
@@ -86,7 +86,7 @@ function altering(transport: StreamTransport): StreamTransport {
   })
 }
 
-/** The transport of a neighbour whose answer to its second `changes` request breaks off after 100 posts. */
+/** The transport of a neighbour whose answer to its second fetch (`changes` or `range`) breaks off after 100 posts. */
 function breakingOffOnce(transport: StreamTransport): StreamTransport {
   let answers = 0
   return wrapSyncAnswers(transport, (stream) => {
@@ -102,7 +102,7 @@ function breakingOffOnce(transport: StreamTransport): StreamTransport {
       async read() {
         const frame = await stream.read()
         try {
-          if (decodeRequest(frame).op === 'changes') breaking = ++answers === 2
+          if (['changes', 'range'].includes(decodeRequest(frame).op)) breaking = ++answers === 2
         } catch {}
         return frame
       },
@@ -127,8 +127,8 @@ describe('mirroring from several neighbours at once', () => {
 
     expect(stored).toBe(POSTS)
     expect(sortedIds(await groupIds(fresh, GROUP))).toEqual(sortedIds(await groupIds(sources[0]!, GROUP)))
-    // Every neighbour served a part, and no post was asked of two of them.
-    const askedOf = sources.map((s) => s.served.requests.flat())
+    // Every neighbour served a part, and no post came from two of them.
+    const askedOf = sources.map((s) => s.served.answers.flat())
     for (const asked of askedOf) expect(asked.length).toBeGreaterThan(0)
     const all = askedOf.flat()
     expect(new Set(all).size).toBe(all.length)
@@ -138,15 +138,19 @@ describe('mirroring from several neighbours at once', () => {
     expect(states.reduce((n, p) => n + p.postsStored, 0)).toBe(POSTS)
   })
 
-  it('asks a single neighbour for full batches to the end: with no other to even out with, smaller ones only add round trips', async () => {
+  it('asks a single neighbour for full batches to the end, across days: with no other to even out with, smaller ones only add round trips', async () => {
     const [dir] = await sameHistoryIn(1)
     const source = await startServingNode(dir!)
     nodes.push(source)
     const fresh = await freshNodeConnectedTo([source])
     expect(await fresh.antiEntropy.pullFrom([source.peer.peerId], parseGroupName(GROUP))).toBe(POSTS)
-    const sizes = source.served.requests.map((ids) => ids.length).sort((a, b) => b - a)
+    // Days of 200-600 posts, fetched whole by range: each answer but the last is a full batch, give or take the
+    // bucket (about 2 posts here) that completed it.
+    const sizes = source.served.answers.map((ids) => ids.length)
+    console.log(`a single neighbour's answers: ${sizes.join(', ')} posts`)
     expect(sizes).toHaveLength(Math.ceil(POSTS / MAX_IDS_PER_REQUEST))
-    expect(sizes.slice(0, Math.floor(POSTS / MAX_IDS_PER_REQUEST)).every((n) => n === MAX_IDS_PER_REQUEST)).toBe(true)
+    for (const size of sizes.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(MAX_IDS_PER_REQUEST)
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_IDS_PER_REQUEST + 10)
   })
 
   it('drops a neighbour that sends altered posts, takes its share from the others, and stores nothing altered', async () => {
@@ -167,7 +171,7 @@ describe('mirroring from several neighbours at once', () => {
     }
 
     // The liar was asked for something, and what it altered was refused: the node holds exactly the honest set.
-    expect(liar!.served.requests.length).toBeGreaterThan(0)
+    expect(liar!.served.answers.length).toBeGreaterThan(0)
     expect(stored!).toBe(POSTS)
     expect(sortedIds(await groupIds(fresh, GROUP))).toEqual(sortedIds(await groupIds(honest1!, GROUP)))
     const states = new Map(fresh.antiEntropy.status().map((p) => [p.peer, p]))

@@ -96,9 +96,9 @@ describe('reconciling two nodes', () => {
             const union = sortedIds([...aOnly, ...bOnly, ...shared].map((p) => p.id))
             expect(sortedIds(await allIds(a))).toEqual(union)
             expect(sortedIds(await allIds(b))).toEqual(union)
-            // B served A's requests and A served B's: each asked for its own lack, every post once.
-            expect(b.served.requests.flat().sort()).toEqual(sortedIds(bOnly.map((p) => p.id)))
-            expect(a.served.requests.flat().sort()).toEqual(sortedIds(aOnly.map((p) => p.id)))
+            // B served A's fetches and A served B's: each got exactly its own lack (by id or by range), every post once.
+            expect(b.served.answers.flat().sort()).toEqual(sortedIds(bOnly.map((p) => p.id)))
+            expect(a.served.answers.flat().sort()).toEqual(sortedIds(aOnly.map((p) => p.id)))
             expect([pulledByA, pulledByB]).toEqual([bOnly.length, aOnly.length])
             // Same fingerprints on both, each equal to the XOR of the ids it covers; same shards and heads.
             for (const group of GROUPS) {

@@ -102,11 +102,11 @@ describe('a mirror killed at random moments', () => {
     const start = () => startCli(['--port', '0', '--data-dir', bDir, '--peer', a!.address], { timeoutMs: 30_000 })
 
     const kills = randomInt(3, 5)
-    const sessions: { before: Set<string>; after: Set<string>; requested: string[]; frames: number; killedAt?: number }[] = []
+    const sessions: { before: Set<string>; after: Set<string>; served: string[]; frames: number; killedAt?: number }[] = []
     const started = Date.now()
     for (let session = 0; ; session++) {
       const before = session === 0 ? seedIds : await groupIds(bNode, GROUP)
-      const requestsBefore = a.served.requests.length
+      const answersBefore = a.served.answers.length
       const framesBefore = a.served.framesWritten
       // A random point of the rest of the mirror, leaving at least 1,000 posts after the kills still to come.
       const share = Math.floor((total - before.size - 1000) / (kills - session))
@@ -138,7 +138,7 @@ describe('a mirror killed at random moments', () => {
       sessions.push({
         before,
         after,
-        requested: a.served.requests.slice(requestsBefore).flat(),
+        served: a.served.answers.slice(answersBefore).flat(),
         frames: a.served.framesWritten - framesBefore,
         ...(killedAt === undefined ? {} : { killedAt }),
       })
@@ -158,8 +158,8 @@ describe('a mirror killed at random moments', () => {
       for (const id of s.before) expect(s.after.has(id)).toBe(true)
       if (s.killedAt !== undefined) expect(s.after.size).toBeLessThan(total)
       if (i > 0) expect(s.after.size).toBeGreaterThan(s.before.size)
-      // Nothing the node held when it started was asked for again.
-      expect(s.requested.filter((id) => s.before.has(id))).toEqual([])
+      // Nothing the node held when it started was fetched again (asked for by id, or in a range).
+      expect(s.served.filter((id) => s.before.has(id))).toEqual([])
       // Every post A sent was stored, except what was in flight when the node died: the mirror fetches answers
       // while it stores others, at most ANSWERS_IN_FLIGHT of them.
       const stored = s.after.size - s.before.size

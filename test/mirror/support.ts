@@ -28,6 +28,7 @@ import {
   type Ingest,
   type StreamTransport,
 } from '../../src/sync/index.ts'
+import { readIfCanonical } from '../../src/sync/canonical-change.ts'
 import { decodeRequest } from '../../src/sync/sync-frames.ts'
 import { expect } from 'vitest'
 import type { TestPeer } from '../helpers/network.ts'
@@ -153,28 +154,40 @@ export function xorOfIds(ids: Iterable<string>): Buffer {
 
 export const sortedIds = (ids: Iterable<string>) => [...ids].sort()
 
-/** What a node's sync server answered: each `changes` request's ids, and the change frames it wrote. */
+/**
+ * What a node's sync server answered to fetches (`changes` and `range` requests): per answer, the Message-IDs
+ * of the posts it wrote back (by id or by range, the asker names no ids for days it fetches whole), and the
+ * change frames it wrote in all.
+ */
 export interface ServedLog {
-  requests: string[][]
+  answers: string[][]
   framesWritten: number
 }
 
 /**
  * The peer as the sync code sees it, with a tap on the server side of `/usenet/sync/1`: it reads the
- * first frame of each inbound stream (the request, which the real handler parses again) and counts the
- * non-empty frames the handler writes back to a `changes` request. The answering is the real code's.
+ * first frame of each inbound stream (the request, which the real handler parses again) and reads the post
+ * of each non-empty frame the handler writes back to a fetch. The answering is the real code's.
  */
 export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport {
   return wrapSyncAnswers(peer, (stream) => {
-    let changes = false
+    let answer: string[] | undefined
+    const written = (frames: readonly Uint8Array[]) => {
+      if (!answer) return
+      for (const frame of frames) {
+        if (frame.length === 0) continue
+        served.framesWritten++
+        answer.push(readIfCanonical(frame)?.article.id ?? '(not a canonical change)')
+      }
+    }
     return {
       async read() {
         const frame = await stream.read()
         try {
           const request = decodeRequest(frame)
-          if (request.op === 'changes') {
-            changes = true
-            served.requests.push([...request.ids])
+          if (request.op === 'changes' || request.op === 'range') {
+            answer = []
+            served.answers.push(answer)
           }
         } catch {
           // Not a request the tap understands; the handler will say so.
@@ -183,11 +196,11 @@ export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport 
       },
       async write(frame) {
         await stream.write(frame)
-        if (changes && frame.length > 0) served.framesWritten++
+        written([frame])
       },
       async writeFrames(frames) {
         await stream.writeFrames(frames)
-        if (changes) served.framesWritten += frames.filter((f) => f.length > 0).length
+        written(frames)
       },
       close: () => stream.close(),
     }
@@ -231,7 +244,7 @@ export async function startServingNode(
     log: createLogger('serving-peer'),
   })
   const ingest = createIngest({ db: store.db, shards: new ShardDocuments(), log: createLogger('serving-ingest') })
-  const served: ServedLog = { requests: [], framesWritten: 0 }
+  const served: ServedLog = { answers: [], framesWritten: 0 }
   const antiEntropy = createAntiEntropy(
     { transport: wrap(tappedTransport(peer, served)), db: store.db, ingest, log: createLogger('serving-sync') },
     syncOptions,

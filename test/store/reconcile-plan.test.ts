@@ -6,7 +6,7 @@ import { parseGroupName } from '../../src/article/index.ts'
 import { createLogger } from '../../src/logger.ts'
 import { addGroup, openStore, type Store } from '../../src/store/index.ts'
 import { articleGroupsQuery } from '../../src/store/queries.ts'
-import { changesQuery } from '../../src/store/reconcile.ts'
+import { changesInBuckets, changesInBucketsQuery, changesQuery } from '../../src/store/reconcile.ts'
 import { canonicalChange } from '../../src/sync/canonical-change.ts'
 import { createIngest } from '../../src/sync/ingest.ts'
 import { ShardDocuments } from '../../src/sync/shard-documents.ts'
@@ -40,6 +40,35 @@ describe('serving a neighbour the changes it asked for', () => {
     expect(plan.slice(1).join('\n')).toMatch(/SEARCH shards USING INDEX shards_by_day \(group_name=\? AND day=\?\)/)
     expect(plan.slice(1).join('\n')).toMatch(/SEARCH shard_changes USING INDEX \S+ \(shard_id=\? AND article_id=\?\)/)
     expect(plan.join('\n')).not.toMatch(/SCAN/)
+  })
+})
+
+describe('serving a neighbour a range of a day', () => {
+  it("reads one key range of each of the day's shards, never scanning the shards or changes", () => {
+    const { sql, parameters } = changesInBucketsQuery(store.db, 'test.one', '2026-10-02', 0x10, 0x3f).compile()
+    const plan = (store.sqlite.prepare(`explain query plan ${sql}`).all(...(parameters as unknown[])) as { detail: string }[]).map((r) => r.detail)
+    expect(plan[0]).toMatch(/^SEARCH shards USING INDEX shards_by_day \(group_name=\? AND day=\?\)/)
+    expect(plan.slice(1).join('\n')).toMatch(/SEARCH shard_changes USING INDEX \S+ \(shard_id=\? AND article_id>\? AND article_id<\?\)/)
+    expect(plan.join('\n')).not.toMatch(/SCAN/)
+  })
+
+  it("gives exactly the changes of the day's posts whose hash begins with a byte in the range", async () => {
+    const day = '2026-10-02'
+    const start = Date.parse(`${day}T00:00:00Z`)
+    const rows = store.sqlite
+      .prepare('select article_id, date from postings where group_name = ? and date >= ? and date < ?')
+      .all('test.one', start, start + 86_400_000) as { article_id: string }[]
+    const inRange = rows.filter((r) => {
+      const b = Number.parseInt(r.article_id.slice(1, 3), 16)
+      return b >= 0x10 && b <= 0x3f
+    })
+    expect(inRange.length).toBeGreaterThan(20)
+    const expected = store.sqlite.prepare('select change from shard_changes where article_id = ?').pluck()
+    const want = inRange.map((r) => Buffer.from(expected.get(r.article_id) as Uint8Array).toString('hex')).sort()
+    const got = (await changesInBuckets(store.db, 'test.one', day, 0x10, 0x3f, 10_000)).map((c) => Buffer.from(c).toString('hex')).sort()
+    expect(got).toEqual(want)
+    expect(await changesInBuckets(store.db, 'test.one', day, 0, 255, 10_000)).toHaveLength(rows.length)
+    expect(await changesInBuckets(store.db, 'test.one', day, 0, 255, 7)).toHaveLength(7)
   })
 })
 

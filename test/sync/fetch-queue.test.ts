@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { MessageId } from '../../src/article/index.ts'
-import { FetchQueue, type WantedPost } from '../../src/sync/fetch-queue.ts'
+import { FetchQueue, planRanges, RangeQueue, type WantedPost } from '../../src/sync/fetch-queue.ts'
+import { MAX_RANGE_PARTS } from '../../src/sync/sync-frames.ts'
 
 const id = (n: number) => `<${n.toString(16).padStart(64, '0')}@test>` as MessageId
 
@@ -139,5 +140,96 @@ describe('the fetch queue of a pull', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('planning the ranges of days fetched whole', () => {
+  /** Neighbours' bucket counts of some days: each day held by one to three of them, with sparse or dense buckets. */
+  const offers = fc.dictionary(
+    fc.integer({ min: 19_000, max: 19_100 }).map(String),
+    fc.dictionary(
+      fc.constantFrom('a', 'b', 'c'),
+      fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 700 })), { minLength: 256, maxLength: 256 }),
+      { minKeys: 1 },
+    ),
+    { maxKeys: 12 },
+  )
+  const toMap = (o: Record<string, Record<string, number[]>>) =>
+    new Map(Object.entries(o).map(([day, holders]) => [Number(day), new Map(Object.entries(holders))]))
+
+  it('covers every bucket holding posts exactly once, newest day first, in requests of about the target', () => {
+    fc.assert(
+      fc.property(offers, fc.constantFrom(50, 250, 500), (o, target) => {
+        const days = toMap(o)
+        const ranges = planRanges(days, target)
+        const most = (day: number, b: number) => Math.max(...[...days.get(day)!.values()].map((c) => c[b]!))
+        const covered = new Map<string, number>()
+        let previousDay = Number.POSITIVE_INFINITY
+        for (const [i, range] of ranges.entries()) {
+          expect(range.parts.length).toBeGreaterThan(0)
+          expect(range.parts.length).toBeLessThanOrEqual(MAX_RANGE_PARTS)
+          let size = 0
+          let largest = 0
+          for (const part of range.parts) {
+            expect(part.day).toBeLessThanOrEqual(previousDay)
+            previousDay = part.day
+            expect(part.first).toBeLessThanOrEqual(part.last)
+            for (let b = part.first; b <= part.last; b++) {
+              covered.set(`${part.day} ${b}`, (covered.get(`${part.day} ${b}`) ?? 0) + 1)
+              size += most(part.day, b)
+              largest = Math.max(largest, most(part.day, b))
+            }
+          }
+          // Closed by the bucket that brought it to the target: never more than that bucket past it. Only the
+          // last may be smaller, or one cut short by the limit on parts.
+          expect(size).toBeLessThan(target + largest)
+          if (i < ranges.length - 1 && range.parts.length < MAX_RANGE_PARTS) expect(size).toBeGreaterThanOrEqual(target)
+          // What each neighbour said it holds in the range.
+          for (const [peer, n] of range.expected) {
+            const own = range.parts.reduce((sum, p) => {
+              const counts = days.get(p.day)!.get(peer)
+              return sum + (counts ? counts.slice(p.first, p.last + 1).reduce((a, c) => a + c, 0) : 0)
+            }, 0)
+            expect(n).toBe(own)
+          }
+        }
+        for (const [day] of days) {
+          for (let b = 0; b < 256; b++) {
+            if (most(day, b) > 0) expect(covered.get(`${day} ${b}`), `${day} ${b}`).toBe(1)
+            else expect(covered.get(`${day} ${b}`) ?? 0).toBeLessThanOrEqual(1)
+          }
+        }
+      }),
+    )
+  })
+
+  it('hands each range to a neighbour that holds posts in it, and one not delivered to another that does', () => {
+    const counts = (n: number) => Array.from({ length: 256 }, (_, b) => (b === 7 ? n : 0))
+    const days = new Map([
+      [20_002, new Map([['a', counts(300)]])],
+      [
+        20_001,
+        new Map([
+          ['a', counts(300)],
+          ['b', counts(300)],
+        ]),
+      ],
+      [20_000, new Map([['b', counts(300)]])],
+    ])
+    const failed = new Set<string>()
+    const queue = new RangeQueue(planRanges(days, 300), (p) => !failed.has(p))
+    expect(queue.size).toBe(3)
+    expect(queue.nextDay('b')).toBe(20_001)
+    const first = queue.take('b')!
+    expect(first.parts.map((p) => p.day)).toEqual([20_001])
+    // b did not deliver: a, which holds that day too, gets it before anything older.
+    failed.add('b')
+    queue.giveBack('b', first)
+    expect(queue.take('a')!.parts.map((p) => p.day)).toEqual([20_001])
+    expect(queue.take('a')!.parts.map((p) => p.day)).toEqual([20_002])
+    expect(queue.take('a')).toBeUndefined()
+    // The oldest day only b held: it is left, for nobody (the pull compares again for what is left over).
+    expect(queue.hasFor('a')).toBe(false)
+    expect(queue.size).toBe(1)
   })
 })
