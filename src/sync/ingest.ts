@@ -199,9 +199,11 @@ export function createIngest({ db, shards, log, now = Date.now, pool }: IngestCo
         jobs.push(next)
         count += next.changes.length
       }
-      // The pool's checks of each batch, in the same order; batches checked on this thread have none.
+      // The pool's checks of each batch, in the same order; batches checked on this thread have none. Filled,
+      // not `new Array(n)`: flat() drops the holes of a sparse array, which shifted the checks of every batch
+      // after a small one onto the wrong changes.
       const checking = jobs.some((j) => j.checking)
-        ? Promise.all(jobs.map(async (j) => (await j.checking) ?? new Array<undefined>(j.changes.length))).then((parts) => parts.flat())
+        ? Promise.all(jobs.map(async (j) => (await j.checking) ?? Array.from({ length: j.changes.length }, () => undefined))).then((parts) => parts.flat())
         : undefined
       checking?.catch(() => undefined)
       try {

@@ -131,6 +131,28 @@ describe('checking large batches on worker threads', () => {
     }
   })
 
+  it('stores a small batch checked on this thread and large ones checked on the pool in one commit, each post with its own change', async () => {
+    const dir = await tempDir()
+    const node = await openFileNode(dir.file, { groups: ['test.one'], now })
+    try {
+      const ingest = createIngest({ db: node!.store.db, shards: new ShardDocuments(), log: createLogger('test'), now, pool })
+      const batch = (name: string, n: number) =>
+        Array.from({ length: n }, (_, i) => makeArticle({ subject: `${name} ${i}`, body: `${name} ${i}`, date: now() - 1000 }))
+      // Handed in together, so they share a commit: a large one, a small one (checked here), and a large one again.
+      const batches = [batch('large', POOL_MIN_BATCH * 2), batch('small', 12), batch('after', POOL_MIN_BATCH)]
+      const results = await Promise.all(batches.map((b) => ingest.ingestChanges(b.map(canonicalChange), { origin: 'sync' })))
+      for (const [i, b] of batches.entries()) expect(results[i]!.map(outcome)).toEqual(b.map((a) => `accepted:${a.id}`))
+      // Each post's saved change is its own.
+      const changeOf = node!.store.sqlite.prepare('select change from shard_changes where article_id = ?').pluck()
+      for (const article of batches.flat()) {
+        expect(Buffer.from(changeOf.get(article.id) as Uint8Array).equals(Buffer.from(canonicalChange(article))), article.subject).toBe(true)
+      }
+    } finally {
+      await node!.close()
+      await dir.remove()
+    }
+  })
+
   it('starts its threads when told, before any check', async () => {
     const fresh = createVerifyPool({ threads: 2, log: createLogger('test') })
     try {
