@@ -30,6 +30,9 @@ export function addToBucket(blobs: { counts: Buffer; xors: Buffer }, bucket: num
 }
 
 /** XORs `b` into `a` in place, over `a`'s length (32 bytes, or 16 for a truncated fingerprint). Honours views' offsets. */
+/** A level-2 bucket (a hash's first byte) as the two hex digits a Message-ID starts with after its '<'. */
+export const bucketHex = (bucket: number): string => bucket.toString(16).padStart(2, '0')
+
 export function xorInto(a: Uint8Array, b: Uint8Array): void {
   for (let i = 0; i < a.length; i++) a[i]! ^= b[i]!
 }

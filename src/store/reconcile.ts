@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { type DayBuckets, decodeBuckets, emptyBlobs } from './day-buckets.ts'
+import { bucketHex, type DayBuckets, decodeBuckets, emptyBlobs } from './day-buckets.ts'
 import type { Db } from './schema.ts'
 
 export interface DayDigest {
@@ -102,7 +102,6 @@ export async function changesInBuckets(db: Db, group: string, day: string, first
 
 /** The query of `changesInBuckets` (exported for its query-plan test). */
 export function changesInBucketsQuery(db: Db, group: string, day: string, first: number, last: number) {
-  const byte = (b: number) => b.toString(16).padStart(2, '0')
   return (
     db
       .selectFrom('shards')
@@ -111,8 +110,8 @@ export function changesInBucketsQuery(db: Db, group: string, day: string, first:
       .where('shards.group_name', '=', group)
       .where('shards.day', '=', day)
       .whereRef('shard_changes.shard_id', '=', 'shards.id')
-      .where('shard_changes.article_id', '>=', `<${byte(first)}`)
+      .where('shard_changes.article_id', '>=', `<${bucketHex(first)}`)
       // '~' sorts after every hex digit and '@'.
-      .where('shard_changes.article_id', '<', `<${byte(last)}~`)
+      .where('shard_changes.article_id', '<', `<${bucketHex(last)}~`)
   )
 }

@@ -1,6 +1,18 @@
 import { type GroupName, type MessageId, messageIdFromHex } from '../article/index.ts'
 import type { Logger } from '../logger.ts'
-import { bucketDigests, changesInBuckets, changesOf, dayDigests, getGroup, hashOf, idsOfDay, idsWithPrefix, xorInto, type Db } from '../store/index.ts'
+import {
+  bucketDigests,
+  bucketHex,
+  changesInBuckets,
+  changesOf,
+  dayDigests,
+  getGroup,
+  hashOf,
+  idsOfDay,
+  idsWithPrefix,
+  xorInto,
+  type Db,
+} from '../store/index.ts'
 import { type FetchRange, FetchQueue, planRanges, RangeQueue } from './fetch-queue.ts'
 import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
 import {
@@ -183,7 +195,6 @@ function difference(a: Digest, b: Digest): string {
 }
 
 const hex = (hash: Uint8Array) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')
-const bucketHex = (bucket: number) => bucket.toString(16).padStart(2, '0')
 
 /** Writes answer entries, a frame each FLUSH_BYTES, and the empty frame that ends the answer. */
 function answerFrames(stream: FrameStream) {
@@ -823,7 +834,13 @@ export function createAntiEntropy(
           }),
       )
 
-      await ready
+      try {
+        await ready
+      } catch (err) {
+        // Nothing to fetch into (a mirror could not learn the group): the pull ends, and says so.
+        for (const track of tracks.values()) track.update({ state: 'failed', error: (err as Error).message, finishedAt: Date.now() })
+        throw err
+      }
       // 2. Fetch, newest day first, shared out between the neighbours that hold each post or day.
       const isServing = (peerId: string) => !failed.has(peerId)
       const queue = new FetchQueue(wanted, isServing)

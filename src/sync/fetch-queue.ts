@@ -95,13 +95,16 @@ export class FetchQueue {
     this.left += back.length
   }
 
-  /** The day of the first post `take(peerId)` would hand out (undefined: none). */
+  /**
+   * The day of the first post `take(peerId)` would hand out (undefined: none). The neighbour's cursor moves up
+   * to that post, past what take would skip anyway, so the take after it does not walk the same posts again.
+   */
   nextDay(peerId: string): number | undefined {
     for (const id of this.returned) if (this.holders(id).includes(peerId)) return this.wanted.get(id)!.day
-    for (let i = this.cursors.get(peerId) ?? 0; i < this.order.length; i++) {
-      if (this.handedOut[i] === 0 && this.holders(this.order[i]!).includes(peerId)) return this.wanted.get(this.order[i]!)!.day
-    }
-    return undefined
+    let i = this.cursors.get(peerId) ?? 0
+    while (i < this.order.length && (this.handedOut[i] === 1 || !this.holders(this.order[i]!).includes(peerId))) i++
+    this.cursors.set(peerId, i)
+    return i < this.order.length ? this.wanted.get(this.order[i]!)!.day : undefined
   }
 
   /** Whether a post not handed out yet is held by `peerId`. */

@@ -224,6 +224,26 @@ describe('mirroring from several neighbours at once', () => {
     expect(stored).toEqual([...stored].sort((a, b) => a - b))
   })
 
+  it('compares before it is ready but fetches nothing, and ends failed with the reason when it never is', async () => {
+    const [dir] = await sameHistoryIn(1)
+    const source = await startServingNode(dir!)
+    nodes.push(source)
+    const fresh = await freshNodeConnectedTo([source])
+    let compared = false
+    const pull = fresh.antiEntropy.pullFrom([source.peer.peerId], parseGroupName(GROUP), {
+      ready: new Promise((_, reject) => setTimeout(() => reject(new Error('the group could not be learned')), 500)),
+      onProgress: (p) => {
+        if (p.daysChecked > 0) compared = true
+      },
+    })
+    await expect(pull).rejects.toThrow('the group could not be learned')
+    expect(compared).toBe(true)
+    expect(await groupIds(fresh, GROUP)).toEqual(new Set())
+    expect(source.served.answers).toEqual([])
+    const status = fresh.antiEntropy.status().find((p) => p.group === GROUP && p.peer === source.peer.peerId)
+    expect(status).toMatchObject({ state: 'failed', error: 'the group could not be learned' })
+  })
+
   it('starts as soon as its neighbour connects when it was asked for before the connection', async () => {
     const [dir] = await sameHistoryIn(1)
     const source = await startServingNode(dir!)

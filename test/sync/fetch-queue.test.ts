@@ -23,7 +23,7 @@ class ListModel {
     this.isServing = isServing
     this.queue = [...holders.keys()].sort((a, b) => days.get(b)! - days.get(a)!)
   }
-  take(peerId: string, max: number): MessageId[] {
+  take(peerId: string, max: number, { peek = false }: { peek?: boolean } = {}): MessageId[] {
     const batch: MessageId[] = []
     const rest: MessageId[] = []
     let i = 0
@@ -32,7 +32,7 @@ class ListModel {
       if (this.holders.get(post)!.has(peerId)) batch.push(post)
       else rest.push(post)
     }
-    this.queue = [...rest, ...this.queue.slice(i)]
+    if (!peek) this.queue = [...rest, ...this.queue.slice(i)]
     return batch
   }
   giveBack(peerId: string, ids: readonly MessageId[]): void {
@@ -124,6 +124,9 @@ describe('the fetch queue of a pull', () => {
         for (const s of steps) {
           if (s.kind === 'take') {
             if (!serving.has(s.peer)) continue
+            // The day the next take starts on, asked first (as a pull does, to choose between ids and ranges).
+            const next = model.take(s.peer, 1, { peek: true })[0]
+            expect(queue.nextDay(s.peer)).toBe(next === undefined ? undefined : wanted.get(next)!.day)
             const batch = queue.take(s.peer, s.max)
             expect(batch).toEqual(model.take(s.peer, s.max))
             lastBatch.set(s.peer, batch)
