@@ -1,4 +1,5 @@
 import { messageIdHex, utcDay, type MessageId } from '../article/index.ts'
+import { upsertRows } from './bulk-insert.ts'
 import { addToBucket, blobsOf, emptyBlobs, xorInto } from './day-buckets.ts'
 import type { ArticleToRecord } from './read-model.ts'
 import type { Db } from './schema.ts'
@@ -68,21 +69,19 @@ export async function recordDigests(db: Db, items: readonly ArticleToRecord[]): 
     }
     for (const [day, { day: delta }] of days) dayRows.push({ group_name: group, day, count: delta.count, xor: delta.xor })
     for (let i = 0; i < dayRows.length; i += ROWS_PER_UPSERT) {
-      await db
-        .insertInto('day_digests')
-        .values(dayRows.slice(i, i + ROWS_PER_UPSERT))
-        .onConflict((oc) => oc.columns(['group_name', 'day']).doUpdateSet((eb) => ({ count: eb.ref('excluded.count'), xor: eb.ref('excluded.xor') })))
-        .execute()
+      const rows = dayRows.slice(i, i + ROWS_PER_UPSERT).map((r) => [r.group_name, r.day, r.count, r.xor])
+      await upsertRows(db, 'day_digests', ['group_name', 'day', 'count', 'xor'], rows, REPLACE_DAY_DIGEST)
     }
     for (let i = 0; i < bucketRows.length; i += ROWS_PER_UPSERT) {
-      await db
-        .insertInto('day_buckets')
-        .values(bucketRows.slice(i, i + ROWS_PER_UPSERT))
-        .onConflict((oc) => oc.columns(['group_name', 'day']).doUpdateSet((eb) => ({ counts: eb.ref('excluded.counts'), xors: eb.ref('excluded.xors') })))
-        .execute()
+      const rows = bucketRows.slice(i, i + ROWS_PER_UPSERT).map((r) => [r.group_name, r.day, r.counts, r.xors])
+      await upsertRows(db, 'day_buckets', ['group_name', 'day', 'counts', 'xors'], rows, REPLACE_DAY_BUCKETS)
     }
   }
 }
+
+// The rows written are the stored ones with the batch added (read above), so a conflict replaces.
+const REPLACE_DAY_DIGEST = { key: ['group_name', 'day'], set: 'count = excluded.count, xor = excluded.xor' } as const
+const REPLACE_DAY_BUCKETS = { key: ['group_name', 'day'], set: 'counts = excluded.counts, xors = excluded.xors' } as const
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let value = map.get(key)

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { parentOf, threadRootOf, type ArticleRecord, type GroupName } from '../article/index.ts'
-import { insertRows } from './bulk-insert.ts'
+import { insertRows, upsertRows } from './bulk-insert.ts'
 import { recordDigests } from './digests.ts'
 import type { Db } from './schema.ts'
 
@@ -93,29 +93,22 @@ async function recordThreads(db: Db, items: readonly ArticleToRecord[]): Promise
   // reply's subject and author; the root then takes its place. One statement for each kind, per 500 threads.
   const all = [...deltas.values()]
   for (const hasRoot of [true, false]) {
-    const rows = all.filter((d) => d.hasRoot === hasRoot).map(({ hasRoot: _, ...row }) => row)
+    const rows = all
+      .filter((d) => d.hasRoot === hasRoot)
+      .map((d) => [d.group_name, d.root_id, d.subject, d.author_key, d.from_name, d.started_at, d.last_post_at, d.post_count])
     for (const chunk of chunks(rows, ROWS_PER_INSERT)) {
-      await db
-        .insertInto('threads')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['group_name', 'root_id']).doUpdateSet((eb) => ({
-            post_count: sql`threads.post_count + excluded.post_count`,
-            last_post_at: sql`max(threads.last_post_at, excluded.last_post_at)`,
-            ...(hasRoot
-              ? {
-                  subject: eb.ref('excluded.subject'),
-                  author_key: eb.ref('excluded.author_key'),
-                  from_name: eb.ref('excluded.from_name'),
-                  started_at: eb.ref('excluded.started_at'),
-                }
-              : { started_at: sql`min(threads.started_at, excluded.started_at)` }),
-          })),
-        )
-        .execute()
+      await upsertRows(db, 'threads', THREAD_COLUMNS, chunk, hasRoot ? THREAD_WITH_ROOT : THREAD_WITHOUT_ROOT)
     }
   }
 }
+
+const THREAD_COLUMNS = ['group_name', 'root_id', 'subject', 'author_key', 'from_name', 'started_at', 'last_post_at', 'post_count'] as const
+const THREAD_COUNTS = 'post_count = threads.post_count + excluded.post_count, last_post_at = max(threads.last_post_at, excluded.last_post_at)'
+const THREAD_WITH_ROOT = {
+  key: ['group_name', 'root_id'],
+  set: `${THREAD_COUNTS}, subject = excluded.subject, author_key = excluded.author_key, from_name = excluded.from_name, started_at = excluded.started_at`,
+} as const
+const THREAD_WITHOUT_ROOT = { key: ['group_name', 'root_id'], set: `${THREAD_COUNTS}, started_at = min(threads.started_at, excluded.started_at)` } as const
 
 async function recordGroups(db: Db, items: readonly ArticleToRecord[]): Promise<void> {
   const deltas = new Map<string, { count: number; last: number }>()
@@ -148,22 +141,19 @@ async function recordAuthors(db: Db, items: readonly ArticleToRecord[]): Promise
     delta.first_post_at = Math.min(delta.first_post_at, article.date)
     if (article.date >= delta.last_post_at) Object.assign(delta, { last_post_at: article.date, from_name: article.from })
   }
-  for (const rows of chunks([...deltas.values()], ROWS_PER_INSERT)) {
-    // The name shown for a key is the one on its newest post.
-    await db
-      .insertInto('authors')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({
-          post_count: sql`authors.post_count + excluded.post_count`,
-          first_post_at: sql`min(authors.first_post_at, excluded.first_post_at)`,
-          from_name: sql`case when excluded.last_post_at >= authors.last_post_at then excluded.from_name else authors.from_name end`,
-          last_post_at: sql`max(authors.last_post_at, excluded.last_post_at)`,
-        }),
-      )
-      .execute()
-  }
+  const rows = [...deltas.values()].map((d) => [d.key, d.from_name, d.post_count, d.first_post_at, d.last_post_at])
+  for (const chunk of chunks(rows, ROWS_PER_INSERT)) await upsertRows(db, 'authors', AUTHOR_COLUMNS, chunk, AUTHOR_TOTALS)
 }
+
+const AUTHOR_COLUMNS = ['key', 'from_name', 'post_count', 'first_post_at', 'last_post_at'] as const
+/** The name shown for a key is the one on its newest post. Every expression reads the row as stored. */
+const AUTHOR_TOTALS = {
+  key: ['key'],
+  set:
+    'post_count = authors.post_count + excluded.post_count, first_post_at = min(authors.first_post_at, excluded.first_post_at), ' +
+    'from_name = case when excluded.last_post_at >= authors.last_post_at then excluded.from_name else authors.from_name end, ' +
+    'last_post_at = max(authors.last_post_at, excluded.last_post_at)',
+} as const
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)

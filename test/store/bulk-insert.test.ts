@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { insertRows } from '../../src/store/bulk-insert.ts'
+import { insertRows, upsertRows } from '../../src/store/bulk-insert.ts'
 import { openStore, type Store } from '../../src/store/index.ts'
 
 let dir: string
@@ -63,5 +63,38 @@ describe('inserting rows in bulk', () => {
     const batch = [row(1), row(2), row(0), row(4)]
     await expect(store.db.transaction().execute((trx) => insertRows(trx, 'shard_changes', COLUMNS, batch))).rejects.toThrow(/UNIQUE/)
     expect(store.sqlite.prepare('select article_id from shard_changes').pluck().all()).toEqual(['<0@test>'])
+  })
+})
+
+describe('upserting rows in bulk', () => {
+  const AUTHOR = ['key', 'from_name', 'post_count', 'first_post_at', 'last_post_at'] as const
+  const ADD = {
+    key: ['key'],
+    set: 'post_count = authors.post_count + excluded.post_count, last_post_at = max(authors.last_post_at, excluded.last_post_at)',
+  } as const
+
+  it('updates the stored rows by the SET clause and inserts the new ones, in one statement', async () => {
+    await store.db.transaction().execute((trx) => upsertRows(trx, 'authors', AUTHOR, [['a', 'Ann', 2, 10, 20]], ADD))
+    await store.db.transaction().execute((trx) =>
+      upsertRows(
+        trx,
+        'authors',
+        AUTHOR,
+        [
+          ['a', 'Ann B', 3, 5, 15],
+          ['b', 'Bob', 1, 7, 7],
+        ],
+        ADD,
+      ),
+    )
+    expect(store.sqlite.prepare('select key, from_name, post_count, first_post_at, last_post_at from authors order by key').raw().all()).toEqual([
+      ['a', 'Ann', 5, 10, 20],
+      ['b', 'Bob', 1, 7, 7],
+    ])
+  })
+
+  it('refuses to run outside a transaction', async () => {
+    await expect(upsertRows(store.db, 'authors', AUTHOR, [['a', 'Ann', 1, 1, 1]], ADD)).rejects.toThrow(/only inside a transaction/)
+    expect(store.sqlite.prepare('select count(*) as n from authors').get()).toEqual({ n: 0 })
   })
 })
