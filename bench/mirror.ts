@@ -6,8 +6,11 @@
  *    spawn to exit and from "Node running" to the "mirrored" line; peak RSS of the mirroring process from
  *    /usr/bin/time -v (else VmHWM is unknown and shown as "?"). Floor, as the issue defines it: the same articles
  *    decoded and verified on two worker threads (both cores) and the same rows inserted into SQLite in batches
- *    of 500 — no network, no Automerge (`floorSameRows`). Beside it, the stricter floor of earlier sessions:
- *    one five-column row a post into a table with one index (`floorOneRow`).
+ *    of 500 — no network, no Automerge (`floorSameRows`, bench/floor.ts), run in this process with its threads
+ *    started before its clock. The same floor in a fresh process, its threads started on the clock
+ *    (bench/floor-fresh.ts): the mirror is timed in a fresh process too, so this one pays the same cold start.
+ *    Beside them, the stricter floor of earlier sessions: one five-column row a post into a table with one
+ *    index (`floorOneRow`).
  * 2. Anti-entropy: two in-process nodes holding the same 100k posts of a group but for 10 (5 each way); one
  *    `pull` in each direction over real libp2p streams on loopback. Counted on the puller's side for every
  *    stream it opens (one request/response each, so one round trip each): the streams of the comparison
@@ -28,25 +31,21 @@ import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Worker } from 'node:worker_threads'
-import SqliteDatabase from 'better-sqlite3'
 import { authorKeyFromSeed, parseGroupName, signGroupDescriptor, type GroupName, type SignedArticle } from '../src/article/index.ts'
 import { createLogger } from '../src/logger.ts'
 import { createPeer, newPeerKey, peerIdOf, type Peer } from '../src/node/index.ts'
 import { addGroup, dayDigests, openStore, prepareDataDir, type Store } from '../src/store/index.ts'
-import { insertSql } from '../src/store/bulk-insert.ts'
 import {
   canonicalChange,
   createAntiEntropy,
   createIngest,
   type FrameStream,
   MAX_CHANGE_BYTES,
-  MAX_CHANGES_PER_COMMIT,
   ShardDocuments,
   type StreamTransport,
 } from '../src/sync/index.ts'
 import { COMPILE_CACHE_DIR, NODE_FLAGS } from '../bin/node-flags.mjs'
-import type { FloorRow } from './verify-floor-worker.ts'
+import { floorOneRow, floorSameRows, readShardLayout, startFloorWorkers } from './floor.ts'
 import { makeCorpus, median, tempDir } from './lib.ts'
 
 const { values } = parseArgs({
@@ -158,167 +157,25 @@ function runCli(
   return { done, ready, pid: () => child.pid, kill: () => child.kill('SIGTERM') }
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// The floor: verify on two threads, insert on the main one.
-
-interface FloorWorker {
-  verify(articles: Uint8Array[]): Promise<FloorRow[]>
-  terminate(): Promise<number>
-}
-
-async function startFloorWorkers(): Promise<FloorWorker[]> {
-  const workers = [0, 1].map(() => {
-    const worker = new Worker(new URL('./verify-floor-worker.ts', import.meta.url))
-    const pending = new Map<number, (rows: FloorRow[]) => void>()
-    let seq = 0
-    worker.on('message', (m: { seq: number; rows: FloorRow[] }) => {
-      pending.get(m.seq)?.(m.rows)
-      pending.delete(m.seq)
-    })
-    worker.on('error', (err: Error) => {
-      console.error(`a floor worker failed: ${err.message}`)
-      process.exit(1)
-    })
-    return {
-      verify: (articles: Uint8Array[]) =>
-        new Promise<FloorRow[]>((resolve) => {
-          pending.set(seq, resolve)
-          worker.postMessage({ seq: seq++, articles })
-        }),
-      terminate: () => worker.terminate(),
-    }
+/** The floor in a process of its own (bench/floor-fresh.ts), run as the nodes run: posts/s. */
+async function freshFloor(storePath: string, group: string): Promise<number> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', TSX, join(ROOT, 'bench', 'floor-fresh.ts'), storePath, group], {
+    cwd: ROOT,
+    env: quiet,
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  // Warm up: the first message loads the modules.
-  await Promise.all(workers.map((w) => w.verify([])))
-  return workers
-}
-
-/** Verifies every article on the two threads, 500 at a time, all batches queued at once (the threads verify ahead while `store` inserts). */
-async function verifiedBatches(workers: FloorWorker[], articles: readonly SignedArticle[], store: (rows: FloorRow[], first: number) => void): Promise<void> {
-  const bytes = articles.map((a) => a.bytes)
-  const batches: Promise<FloorRow[][]>[] = []
-  for (let i = 0; i < bytes.length; i += 500) {
-    const batch = bytes.slice(i, i + 500)
-    const half = Math.ceil(batch.length / 2)
-    batches.push(Promise.all([workers[0]!.verify(batch.slice(0, half)), workers[1]!.verify(batch.slice(half))]))
-  }
-  for (const [b, pending] of batches.entries()) store((await pending).flat(), b * 500)
-}
-
-/** One row per post into a table with one index (WAL, synchronous=FULL): the floor of earlier sessions, kept to compare. */
-async function floorOneRow(workers: FloorWorker[], articles: readonly SignedArticle[]): Promise<number> {
-  const tmp = await tempDir('bench-mirror-floor-')
-  const db = new SqliteDatabase(join(tmp.dir, 'floor.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.exec('create table articles (id text primary key, author_key text, subject text, date integer, bytes blob)')
-  const insert = db.prepare('insert into articles values (?, ?, ?, ?, ?)')
-  const t0 = performance.now()
-  await verifiedBatches(workers, articles, (rows) => {
-    db.transaction(() => {
-      for (const [id, authorKey, , subject, date, , , bytes] of rows) insert.run(id, authorKey, subject, date, bytes)
-    })()
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk
   })
-  const seconds = (performance.now() - t0) / 1000
-  db.close()
-  await tmp.remove()
-  return articles.length / seconds
-}
-
-/** Where the neighbour filed each post (shard ids follow from the group's posts, so the mirror files them the same). */
-interface ShardLayout {
-  readonly shards: readonly { id: string; group_name: string; day: string; prefix: string; post_count: number }[]
-  readonly shardOf: ReadonlyMap<string, string>
-}
-
-function readShardLayout(path: string): ShardLayout {
-  const db = new SqliteDatabase(path, { readonly: true })
-  try {
-    const shards = db.prepare('select id, group_name, day, prefix, post_count from shards').all() as ShardLayout['shards']
-    const pairs = db.prepare('select article_id, shard_id from shard_changes').raw().all() as [string, string][]
-    return { shards, shardOf: new Map(pairs) }
-  } finally {
-    db.close()
-  }
-}
-
-/**
- * The issue's floor: the same rows the mirror stores per post (articles, postings, shard_changes with the change
- * bytes), into a store opened as a node opens it (same schema, indexes, pragmas and checkpoint thread), through
- * prepared multi-row statements (one per table and batch), committed as a mirror commits (MAX_CHANGES_PER_COMMIT posts, synchronous=NORMAL).
- * The overview rows (threads, authors, day and bucket digests) are this design's own and count against the mirror.
- */
-async function floorSameRows(
-  workers: FloorWorker[],
-  articles: readonly SignedArticle[],
-  changes: readonly Uint8Array[],
-  layout: ShardLayout,
-  group: string,
-): Promise<number> {
-  const tmp = await tempDir('bench-mirror-floor-rows-')
-  const store = await openStore(join(tmp.dir, 'node.sqlite'))
-  const db = store.sqlite
-  db.pragma('synchronous = NORMAL')
-  const insertShard = db.prepare('insert into shards (id, group_name, day, prefix, post_count) values (?, ?, ?, ?, ?)')
-  // Each batch's rows in one statement per table, ingest's own (`insertSql`): 500-row statements took 1.26-1.29 s
-  // for 50k posts' rows where single-row ones took 1.49-2.07 s. INSERT OR FAIL keeps no statement journal.
-  const statements = new Map<number, { articles: SqliteDatabase.Statement; postings: SqliteDatabase.Statement; changes: SqliteDatabase.Statement }>()
-  const statementsFor = (rows: number) => {
-    let prepared = statements.get(rows)
-    if (!prepared) {
-      const insert = (table: string, columns: string[]) => db.prepare(insertSql(table, columns, rows))
-      prepared = {
-        articles: insert('articles', ['id', 'author_key', 'from_name', 'subject', 'date', 'parent_id', 'root_id', 'bytes', 'received_at']),
-        postings: insert('postings', ['group_name', 'article_id', 'root_id', 'date']),
-        changes: insert('shard_changes', ['shard_id', 'article_id', 'change']),
-      }
-      statements.set(rows, prepared)
-    }
-    return prepared
-  }
-  const t0 = performance.now()
-  db.transaction(() => {
-    for (const s of layout.shards) insertShard.run(s.id, s.group_name, s.day, s.prefix, s.post_count)
-  })()
-  // Committed MAX_CHANGES_PER_COMMIT posts at a time, as ingest commits a mirror's batches: with ids that are
-  // hashes, each commit rewrites most index pages, so fewer, larger commits write less.
-  let pending: { rows: FloorRow[]; first: number }[] = []
-  let pendingPosts = 0
-  const commit = () => {
-    const receivedAt = Date.now()
-    db.transaction(() => {
-      for (const { rows, first } of pending) {
-        const insert = statementsFor(rows.length)
-        insert.articles.run(
-          rows.flatMap(([id, authorKey, from, subject, date, parentId, rootId, bytes]) => [
-            id,
-            authorKey,
-            from,
-            subject,
-            date,
-            parentId,
-            rootId,
-            bytes,
-            receivedAt,
-          ]),
-        )
-        insert.postings.run(rows.flatMap(([id, , , , date, , rootId]) => [group, id, rootId, date]))
-        insert.changes.run(rows.flatMap(([id], i) => [layout.shardOf.get(id), id, changes[first + i]]))
-      }
-    })()
-    pending = []
-    pendingPosts = 0
-  }
-  await verifiedBatches(workers, articles, (rows, first) => {
-    pending.push({ rows, first })
-    pendingPosts += rows.length
-    if (pendingPosts >= MAX_CHANGES_PER_COMMIT) commit()
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk
   })
-  if (pendingPosts > 0) commit()
-  const seconds = (performance.now() - t0) / 1000
-  await store.close()
-  await tmp.remove()
-  return articles.length / seconds
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const result = /\{"postsPerSecond":([\d.]+)\}/.exec(out)
+  if (code !== 0 || !result) throw new Error(`the fresh-process floor failed (exit ${code}): ${err.slice(-2000)}`)
+  return Number(result[1])
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -395,6 +252,7 @@ async function benchMirror(size: number): Promise<string[]> {
   const layout = readShardLayout(join(dir.dir, 'node.sqlite'))
   // What arrives over the network, made before the floor's clock starts.
   const changes = articles.map(canonicalChange)
+  const articleBytes = articles.map((a) => a.bytes)
   // A known identity and port, so the mirroring node can be pointed at it before it starts.
   const key = await newPeerKey()
   await writeFile(join(dir.dir, 'peer.key'), key, { mode: 0o600 })
@@ -409,11 +267,13 @@ async function benchMirror(size: number): Promise<string[]> {
     await Promise.race([neighbour.ready, neighbour.done.then((r) => Promise.reject(new Error(`neighbour exited: ${r.stderr.slice(-2000)}`)))])
     const runs: MirrorRun[] = []
     const floors: number[] = []
+    const freshFloors: number[] = []
     const oneRowFloors: number[] = []
     for (let r = 0; r < RUNS; r++) {
       t = performance.now()
-      floors.push(await floorSameRows(workers, articles, changes, layout, group))
-      oneRowFloors.push(await floorOneRow(workers, articles))
+      floors.push(await floorSameRows(workers, articleBytes, changes, layout, group))
+      freshFloors.push(await freshFloor(join(dir.dir, 'node.sqlite'), group))
+      oneRowFloors.push(await floorOneRow(workers, articleBytes))
       const servedBefore = cpuSecondsOf(neighbour.pid())
       const m = await mirrorOnce(group, [address])
       const servedAfter = cpuSecondsOf(neighbour.pid())
@@ -423,18 +283,19 @@ async function benchMirror(size: number): Promise<string[]> {
       console.log(
         `[mirror ${size}] run ${r + 1}: spawn→exit ${m.totalS.toFixed(2)} s, node up→mirrored ${m.mirrorS.toFixed(2)} s ` +
           `(${(size / m.mirrorS).toFixed(0)} posts/s; printed pull rate ${m.pullRate}/s), peak RSS ${m.peakMiB?.toFixed(0) ?? '?'} MiB; ` +
-          `CPU: mirroring process ${m.cpuS?.toFixed(1) ?? '?'} s, neighbour ${served}; floor ${floors.at(-1)!.toFixed(0)} posts/s (one row a post: ${oneRowFloors.at(-1)!.toFixed(0)}/s)`,
+          `CPU: mirroring process ${m.cpuS?.toFixed(1) ?? '?'} s, neighbour ${served}; floor ${floors.at(-1)!.toFixed(0)} posts/s ` +
+          `(in a fresh process: ${freshFloors.at(-1)!.toFixed(0)}/s; one row a post: ${oneRowFloors.at(-1)!.toFixed(0)}/s)`,
       )
     }
     const mirrorS = median(runs.map((m) => m.mirrorS))
     const totalS = median(runs.map((m) => m.totalS))
     const peaks = runs.map((m) => m.peakMiB).filter((p): p is number => p !== undefined)
-    const f = median(floors)
-    const f1 = median(oneRowFloors)
+    const rate = size / mirrorS
+    const ratio = (floor: number) => `${floor.toFixed(0)}/s | ${(floor / rate).toFixed(2)}×`
     rows.push(
-      `| ${size.toLocaleString('en')} | ${totalS.toFixed(2)} s (${(size / totalS).toFixed(0)}/s) | ${mirrorS.toFixed(2)} s (${(size / mirrorS).toFixed(0)}/s) | ` +
+      `| ${size.toLocaleString('en')} | ${totalS.toFixed(2)} s (${(size / totalS).toFixed(0)}/s) | ${mirrorS.toFixed(2)} s (${rate.toFixed(0)}/s) | ` +
         `${median(runs.map((m) => m.pullRate)).toFixed(0)}/s | ${peaks.length ? `${median(peaks).toFixed(0)} MiB` : '?'} | ` +
-        `${f.toFixed(0)}/s | ${(f / (size / mirrorS)).toFixed(2)}× | ${f1.toFixed(0)}/s | ${(f1 / (size / mirrorS)).toFixed(2)}× |`,
+        `${ratio(median(floors))} | ${ratio(median(freshFloors))} | ${ratio(median(oneRowFloors))} |`,
     )
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
@@ -670,9 +531,10 @@ const aeRows = values['skip-ae'] ? [] : await benchAntiEntropy()
 if (mirrorRows.length) {
   console.log(`\nMirror one group from one neighbour over loopback (separate processes), medians of ${RUNS} runs:`)
   console.log(
-    '| posts | spawn → exit | node up → mirrored | printed pull rate | peak RSS (mirroring node) | floor: same rows | floor / mirror | floor: one row a post | floor / mirror |',
+    '| posts | spawn → exit | node up → mirrored | printed pull rate | peak RSS (mirroring node) | floor: same rows | floor / mirror | ' +
+      'floor: same rows, fresh process | floor / mirror | floor: one row a post | floor / mirror |',
   )
-  console.log('|---|---|---|---|---|---|---|---|---|')
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|')
   for (const r of mirrorRows) console.log(r)
   console.log('Target: 50k posts at ≥ 6,000 posts/s (≤ 8.5 s), every signature verified and committed.')
 }
