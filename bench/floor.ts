@@ -10,7 +10,7 @@ import { COMPILE_CACHE_DIR } from '../bin/node-flags.mjs'
 import { insertSql } from '../src/store/bulk-insert.ts'
 import { openStore } from '../src/store/index.ts'
 import { MAX_CHANGES_PER_COMMIT } from '../src/sync/index.ts'
-import { tempDir } from './lib.ts'
+import { openOneRowFloor, tempDir } from './lib.ts'
 import type { FloorRow } from './verify-floor-worker.ts'
 
 export interface FloorWorker {
@@ -66,11 +66,7 @@ async function verifiedBatches(workers: FloorWorker[], bytes: readonly Uint8Arra
 /** One row per post into a table with one index (WAL, synchronous=FULL): the floor of earlier sessions, kept to compare. */
 export async function floorOneRow(workers: FloorWorker[], articles: readonly Uint8Array[]): Promise<number> {
   const tmp = await tempDir('bench-mirror-floor-')
-  const db = new SqliteDatabase(join(tmp.dir, 'floor.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.exec('create table articles (id text primary key, author_key text, subject text, date integer, bytes blob)')
-  const insert = db.prepare('insert into articles values (?, ?, ?, ?, ?)')
+  const { db, insert } = openOneRowFloor(join(tmp.dir, 'floor.sqlite'))
   const t0 = performance.now()
   await verifiedBatches(workers, articles, (rows) => {
     db.transaction(() => {

@@ -9,12 +9,11 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import SqliteDatabase from 'better-sqlite3'
 import { decodeArticle, hasValidSignature, parseGroupName } from '../src/article/index.ts'
 import { createLogger } from '../src/logger.ts'
 import { addGroup, openStore } from '../src/store/index.ts'
 import { canonicalChange, createIngest, createVerifyPool, ShardDocuments } from '../src/sync/index.ts'
-import { makeCorpus, median, rssMiB, tempDir } from './lib.ts'
+import { makeCorpus, median, openOneRowFloor, rssMiB, tempDir } from './lib.ts'
 
 const { values } = parseArgs({
   options: {
@@ -61,11 +60,7 @@ async function fullPath(): Promise<number> {
 /** The floor: decode + verify each article and insert its row, same batch size, WAL and synchronous=FULL. */
 async function floor(): Promise<number> {
   const tmp = await tempDir('bench-floor-')
-  const db = new SqliteDatabase(join(tmp.dir, 'floor.sqlite'))
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.exec('create table articles (id text primary key, author_key text, subject text, date integer, bytes blob)')
-  const insert = db.prepare('insert into articles values (?, ?, ?, ?, ?)')
+  const { db, insert } = openOneRowFloor(join(tmp.dir, 'floor.sqlite'))
   const t0 = performance.now()
   for (let i = 0; i < bytes.length; i += BATCH) {
     const batch = bytes.slice(i, i + BATCH).map((b) => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
 import { authorKeyFromSeed, composeArticle, parseGroupName, replyReferences, type AuthorKey, type SignedArticle } from '../src/article/index.ts'
 
 /** Median of a list of numbers. */
@@ -89,4 +90,16 @@ export function makeCorpus({ group, posts, articleBytes = 1000, threadSize = () 
 
 export function rssMiB(): number {
   return process.memoryUsage().rss / 1024 / 1024
+}
+
+/**
+ * The table of the one-row-a-post floor (bench/ingest.ts, bench/mirror.ts): one five-column row a post, one
+ * index, WAL and synchronous=FULL. `insert` takes id, author key, subject, date and bytes.
+ */
+export function openOneRowFloor(path: string): { db: SqliteDatabase.Database; insert: SqliteDatabase.Statement } {
+  const db = new SqliteDatabase(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.exec('create table articles (id text primary key, author_key text, subject text, date integer, bytes blob)')
+  return { db, insert: db.prepare('insert into articles values (?, ?, ?, ?, ?)') }
 }
