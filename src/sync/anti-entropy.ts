@@ -13,6 +13,7 @@ import {
   xorInto,
   type Db,
 } from '../store/index.ts'
+import { readIfCanonical } from './canonical-change.ts'
 import { type FetchRange, FetchQueue, planRanges, RangeQueue } from './fetch-queue.ts'
 import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
 import {
@@ -28,6 +29,7 @@ import {
   MAX_DAY,
   MAX_IDS_PER_ENTRY,
   MAX_IDS_PER_REQUEST,
+  MAX_INLINE_POSTS,
   MAX_RANGE_POSTS,
   MAX_LEVEL1_BUCKETS,
   MAX_REQUEST_DAYS,
@@ -59,7 +61,12 @@ import type { FrameStream, StreamTransport } from './transport.ts'
  * each a key range of the day's shards, and lists no ids at all (a fresh mirror of 50k posts sent 1.6 MB of
  * ids each way and made the answerer look each post up on its own).
  *
- * The asker then knows what it lacks, fetches it with `changes` in bulk and stores it through ingest, which
+ * Where the asker lacks exactly one post of a day or a level-2 bucket, the answerer sends that post itself
+ * (`post`, version 4, at most MAX_INLINE_POSTS an answer) rather than its id: the small differences gossip
+ * leaves (a few posts lost, most of them recent) settle within the comparison's round trips, with no
+ * `changes` round trip after it.
+ *
+ * The asker then knows what else it lacks, fetches it with `changes` in bulk and stores it through ingest, which
  * verifies each post like any from outside, and knows what the answerer lacks (`postsTheyLack`: the node
  * hints the answerer, which pulls). Serving is read-only.
  */
@@ -160,6 +167,21 @@ export function maxAnswersInFlight(neighbours: number): number {
 /** Posts a range answer may hold beyond what its neighbour counted (posts that reached it since). */
 const RANGE_SLACK = 64
 
+/** A post a neighbour sent with a comparison answer, and the day (and bucket) it said the post is of. */
+interface InlinePost {
+  readonly day: number
+  readonly bucket?: number
+  readonly change: Uint8Array
+}
+
+/** Whether an inline post is of the day (and bucket) its answer entry named, read from its change (undefined: not canonical, ingest says why). */
+function whereItSaid(post: InlinePost): boolean | undefined {
+  const read = readIfCanonical(post.change)
+  if (!read) return undefined
+  const { date, id } = read.article
+  return Math.floor(date / 86_400_000) === post.day && (post.bucket === undefined || Number.parseInt(id.slice(1, 3), 16) === post.bucket)
+}
+
 /** Whether a post's hash ("<" + hex…) begins with a byte in one of the range's parts (its day is ingest's to file). */
 function inRange(range: FetchRange, id: string): boolean {
   const bucket = Number.parseInt(id.slice(1, 3), 16)
@@ -215,6 +237,14 @@ function answerFrames(stream: FrameStream) {
       await flush(true)
       await stream.write(new Uint8Array(0))
     },
+  }
+}
+
+/** How many more posts an answer may carry inline (`post` entries), MAX_INLINE_POSTS in all. */
+function inlineBudget(): { take(): boolean } {
+  let left = MAX_INLINE_POSTS
+  return {
+    take: () => left-- > 0,
   }
 }
 
@@ -327,7 +357,7 @@ export function createAntiEntropy(
       case 'digests':
         return answerDigests(stream, request, version)
       case 'buckets':
-        return answerBuckets(stream, request)
+        return answerBuckets(stream, request, version)
       case 'changes':
         return answerChanges(stream, await changesOf(db, request.group, request.ids))
       case 'range': {
@@ -391,6 +421,7 @@ export function createAntiEntropy(
     let ids = 0
     let bucketDays = 0
     let later = 0
+    const inline = inlineBudget()
     for (const [i, day] of differing.entries()) {
       const my = mine.get(day) ?? EMPTY
       const their = theirs.get(day) ?? EMPTY
@@ -418,7 +449,8 @@ export function createAntiEntropy(
         // If the asker lacks exactly one post of the day, the XOR of the two fingerprints is its hash.
         const [one, ...more] = await idsWithPrefix(db, group, dayString(day), difference(my, their))
         if (one && more.length === 0) {
-          await out.day({ kind: 'one', day, id: hashOf(one) })
+          const change = version >= 4 && inline.take() ? (await changesOf(db, group, [one]))[0] : undefined
+          await out.day(change ? { kind: 'post', day, change } : { kind: 'one', day, id: hashOf(one) })
           continue
         }
       }
@@ -429,10 +461,11 @@ export function createAntiEntropy(
     await out.end()
   }
 
-  async function answerBuckets(stream: FrameStream, { group, days }: Extract<SyncRequest, { op: 'buckets' }>): Promise<void> {
+  async function answerBuckets(stream: FrameStream, { group, days }: Extract<SyncRequest, { op: 'buckets' }>, version: number): Promise<void> {
     const out = answerFrames(stream)
     let ids = 0
     let answered = 0
+    const inline = inlineBudget()
     for (const { day, mask, digests } of days) {
       const dayText = dayString(day)
       const { counts, xors } = await bucketDigests(db, group, dayText)
@@ -450,13 +483,15 @@ export function createAntiEntropy(
           const their = digests[k++]!
           const my: Digest = { count: counts[bucket]!, xor: xors[bucket]! }
           if (sameDigest(my, their)) continue
-          const hashes = (await idsWithPrefix(db, group, dayText, bucketHex(bucket))).map(hashOf)
+          const bucketIds = await idsWithPrefix(db, group, dayText, bucketHex(bucket))
+          const hashes = bucketIds.map(hashOf)
           ids += hashes.length
           if (my.count === their.count + 1) {
             const diff = Buffer.from(difference(my, their), 'hex')
-            const one = hashes.find((h) => h.subarray(0, XOR_BYTES).equals(diff))
-            if (one) {
-              await out.bucket({ kind: 'one', day, bucket, id: one })
+            const at = hashes.findIndex((h) => h.subarray(0, XOR_BYTES).equals(diff))
+            if (at >= 0) {
+              const change = version >= 4 && inline.take() ? (await changesOf(db, group, [bucketIds[at]!]))[0] : undefined
+              await out.bucket(change ? { kind: 'post', day, bucket, change } : { kind: 'one', day, bucket, id: hashes[at]! })
               continue
             }
           }
@@ -541,7 +576,7 @@ export function createAntiEntropy(
     group: GroupName,
     track: Tracker,
     signal: () => AbortSignal,
-  ): Promise<{ lacking: [number, MessageId[]][]; whole: { day: number; counts: readonly number[] }[] }> {
+  ): Promise<{ lacking: [number, MessageId[]][]; whole: { day: number; counts: readonly number[] }[]; posts: InlinePost[] }> {
     const update = track.update
     const mine = new Map<number, Digest>()
     let myDays: number[] = []
@@ -568,6 +603,8 @@ export function createAntiEntropy(
     // Days this node holds none of, which the neighbour offered whole (its bucket counts), and their posts.
     const whole: { day: number; counts: readonly number[] }[] = []
     let wholePosts = 0
+    // Posts the neighbour sent with its answers (a day or bucket that differs by exactly that post).
+    const posts: InlinePost[] = []
 
     /** One comparison round over the days in [from, to]: what this node lacks there, newest day first. */
     async function round(from: number, to: number): Promise<{ missing: [number, MessageId[]][]; later: number | undefined }> {
@@ -575,8 +612,10 @@ export function createAntiEntropy(
       const entries: DayEntry[] = []
       let accepted = 0
       const readDays = parsed('digests', readDayEntries)
+      let inline = 0
       await exchange(peerId, { op: 'digests', group, from, to, days: listed }, signal(), (frame) => {
         for (const e of readDays(frame)) {
+          if (e.kind === 'post' && ++inline > MAX_INLINE_POSTS) throw new Error('sent more posts with an answer than one may carry')
           const previous = entries.at(-1)
           const continues = e.kind === 'ids' && previous?.kind === 'ids' && previous.day === e.day
           if (e.day < from || e.day > to || (previous && !continues && e.day >= previous.day)) throw new Error('sent days out of order or range')
@@ -627,6 +666,11 @@ export function createAntiEntropy(
           case 'one':
             see(e.day, my.count + 1)
             lack(e.day, [hex(e.id)])
+            resolved(e.day, 1, 0)
+            continue
+          case 'post':
+            see(e.day, my.count + 1)
+            posts.push({ day: e.day, change: e.change })
             resolved(e.day, 1, 0)
             continue
           case 'ids': {
@@ -696,11 +740,20 @@ export function createAntiEntropy(
         const ones = new Set<string>()
         let accepted = 0
         const readBuckets = parsed('buckets', readBucketEntries)
+        let inline = 0
         await exchange(peerId, { op: 'buckets', group, days: request }, signal(), (frame) => {
           for (const e of readBuckets(frame)) {
             if (!asked.has(`${e.day} ${e.bucket >> 4}`)) throw new Error('answered about a bucket it was not asked about')
             if (e.kind === 'truncated') throw new Error('answered only part of a request')
             const key = `${e.day} ${e.bucket}`
+            if (e.kind === 'post') {
+              if (ones.has(key) || theirIds.has(key)) throw new Error('sent a malformed buckets answer')
+              if (++inline > MAX_INLINE_POSTS) throw new Error('sent more posts with an answer than one may carry')
+              ones.add(key)
+              posts.push({ day: e.day, bucket: e.bucket, change: e.change })
+              missingOf.set(e.day, (missingOf.get(e.day) ?? 0) + 1)
+              continue
+            }
             if (e.kind === 'one') {
               if (e.id[0] !== e.bucket || ones.has(key) || theirIds.has(key)) throw new Error('sent a malformed buckets answer')
               ones.add(key)
@@ -750,7 +803,7 @@ export function createAntiEntropy(
       else if (from > 0) to = from - 1
       else break
     }
-    return { lacking: lacking.sort((a, b) => b[0] - a[0]), whole }
+    return { lacking: lacking.sort((a, b) => b[0] - a[0]), whole, posts }
   }
 
   /**
@@ -810,12 +863,14 @@ export function createAntiEntropy(
       // 1. Compare with every neighbour at once.
       const wanted = new Map<MessageId, { day: number; holders: string[] }>()
       const wholeDays = new Map<number, Map<string, readonly number[]>>()
+      const inline = new Map<string, InlinePost[]>()
       await Promise.all(
         peerIds
           .filter((p) => !failed.has(p))
           .map(async (peerId) => {
             try {
-              const { lacking, whole } = await compareWith(peerId, group, tracks.get(peerId)!, requestSignal)
+              const { lacking, whole, posts } = await compareWith(peerId, group, tracks.get(peerId)!, requestSignal)
+              if (posts.length > 0) inline.set(peerId, posts)
               for (const [day, ids] of lacking) {
                 for (const id of ids) {
                   const post = wanted.get(id)
@@ -841,7 +896,10 @@ export function createAntiEntropy(
         for (const track of tracks.values()) track.update({ state: 'failed', error: (err as Error).message, finishedAt: Date.now() })
         throw err
       }
-      // 2. Fetch, newest day first, shared out between the neighbours that hold each post or day.
+      // 2. Store the posts that came with the answers; they are not fetched again.
+      for (const [peerId, posts] of inline) for (const id of await storeInline(peerId, posts)) wanted.delete(id)
+
+      // 3. Fetch, newest day first, shared out between the neighbours that hold each post or day.
       const isServing = (peerId: string) => !failed.has(peerId)
       const queue = new FetchQueue(wanted, isServing)
       // With several neighbours, ranges of half a batch, so they finish closer together.
@@ -934,6 +992,27 @@ export function createAntiEntropy(
       // Ranges only a failed neighbour held are left over.
       return { usedRanges, incomplete: incomplete || ranges.size > 0 }
     }
+    /**
+     * Stores the posts a neighbour sent with its answers, checked like fetched ones: each must be of the day
+     * (and bucket) its entry named, and valid. Returns the ids this node now holds.
+     */
+    async function storeInline(peerId: string, posts: readonly InlinePost[]): Promise<MessageId[]> {
+      if (failed.has(peerId)) return []
+      if (posts.some((p) => whereItSaid(p) === false)) {
+        fail(peerId, new Error('sent a post of another day or bucket than its answer named'))
+        return []
+      }
+      const results = await ingest.ingestChanges(
+        posts.map((p) => p.change),
+        { origin: 'sync', group },
+      )
+      const track = tracks.get(peerId)!
+      track.update({ postsStored: track.progress.postsStored + results.filter((r) => r.status === 'accepted').length })
+      const bad = results.find((r) => r.status === 'rejected')
+      if (bad?.status === 'rejected') fail(peerId, new Error(`sent an invalid post (${bad.problem}): ${bad.reason}`))
+      return results.flatMap((r) => (r.status === 'rejected' ? [] : [r.id]))
+    }
+
     let stored = 0
     for (const [peerId, track] of tracks) {
       stored += track.progress.postsStored

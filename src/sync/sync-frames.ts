@@ -1,10 +1,11 @@
 import { isGroupName, messageIdFromHex, messageIdHex, type GroupName, type MessageId } from '../article/index.ts'
+import { MAX_CHANGE_BYTES } from './canonical-change.ts'
 
 /**
- * The frames of `/usenet/sync/1`, version 3: compact binary, parsed once at the edge into typed values. Every
+ * The frames of `/usenet/sync/1`, version 4: compact binary, parsed once at the edge into typed values. Every
  * request is one stream: a request frame, then the answer as frames of whole entries ended by an empty frame.
  *
- * Request: version (u8: 3, or 2 from an older asker), op (u8), group name length (u8), group name (ASCII), the op's body:
+ * Request: version (u8: 4, or 2-3 from an older asker), op (u8), group name length (u8), group name (ASCII), the op's body:
  * - digests (1): from day, to day, n, then n × (day − previous day, count, XOR) for the asker's days in
  *   [from, to], ascending (the first delta is from `from`). Days are UTC days since 1970-01-01.
  * - buckets (2): n, then n × (day, mask u16 LE of level-1 buckets, for each set bit from bit 0 up 16 level-2
@@ -15,11 +16,13 @@ import { isGroupName, messageIdFromHex, messageIdHex, type GroupName, type Messa
  *   day whose hash's first byte (level-2 bucket) is in [first, last], at most MAX_RANGE_POSTS in all. Asked for
  *   days the asker held none of (see `whole`): a large day in parts, small days several to a request.
  *
- * Version 3 adds the `whole` day entry and the `range` op; a version 2 request is answered without them.
+ * Version 3 adds the `whole` day entry and the `range` op; version 4 the `post` entries, which carry a post the
+ * asker lacks with the answer instead of its id (a small difference then settles without a `changes` round
+ * trip). An older asker's request is answered without what it does not know.
  * A digest is (count, XOR) with the XOR truncated to 16 bytes and left out when the count is 0. Numbers are
  * unsigned LEB128 varints below 2^32.
  */
-export const FRAME_VERSION = 3
+export const FRAME_VERSION = 4
 /** The oldest version still answered (without what later versions added). */
 export const OLDEST_FRAME_VERSION = 2
 export const XOR_BYTES = 16
@@ -36,6 +39,11 @@ export const MAX_REQUEST_DAYS = 4096
 /** Days and level-1 buckets one `buckets` request may ask about. */
 export const MAX_BUCKET_DAYS = 64
 export const MAX_LEVEL1_BUCKETS = 256
+/**
+ * `post` entries one answer holds at most: they settle small differences in the comparison itself; past
+ * this, the answerer sends ids and the asker fetches them in bulk.
+ */
+export const MAX_INLINE_POSTS = 64
 /** Ids in one `ids` entry, so an entry always fits a frame (512 KiB). */
 export const MAX_IDS_PER_ENTRY = 16_384
 const MAX_REQUEST_BYTES = 256 * 1024
@@ -77,6 +85,8 @@ export type DayEntry =
    * byte), 256 of them, instead of every id; the asker fetches the day by `range` requests.
    */
   | { kind: 'whole'; day: number; counts: readonly number[] }
+  /** As `one` (version 4), with the post's change instead of its id: the asker need not fetch it. */
+  | { kind: 'post'; day: number; change: Uint8Array }
 
 /** An answer entry of the `buckets` round, for one level-2 bucket (the hash's first byte) that differs. */
 export type BucketEntry =
@@ -84,12 +94,14 @@ export type BucketEntry =
   | { kind: 'ids'; day: number; bucket: number; ids: readonly Uint8Array[] }
   /** The answerer stopped at its budget; the asker asked for more than it should. */
   | { kind: 'truncated'; day: number; bucket: number }
+  /** As `one` (version 4), with the post's change instead of its id. */
+  | { kind: 'post'; day: number; bucket: number; change: Uint8Array }
 
 const OPS = ['digests', 'buckets', 'changes', 'hint', 'range'] as const
-const DAY_KINDS = ['empty', 'ids', 'one', 'buckets', 'later', 'whole'] as const
+const DAY_KINDS = ['empty', 'ids', 'one', 'buckets', 'later', 'whole', 'post'] as const
 /** Level-2 buckets of a day: the first byte of a hash. */
 export const LEVEL2_BUCKETS = 256
-const BUCKET_KINDS = ['one', 'ids', 'truncated'] as const
+const BUCKET_KINDS = ['one', 'ids', 'truncated', 'post'] as const
 
 /** A frame that does not follow the format; the message says which field. */
 export class MalformedFrameError extends Error {
@@ -349,6 +361,9 @@ export function writeDayEntry(w: FrameWriter, e: DayEntry): void {
       return
     case 'whole':
       for (const count of e.counts) w.varint(count)
+      return
+    case 'post':
+      w.varint(e.change.length).bytes(e.change)
   }
 }
 
@@ -378,6 +393,9 @@ export function readDayEntries(frame: Uint8Array): DayEntry[] {
         break
       case 'whole':
         out.push({ kind, day, counts: Array.from({ length: LEVEL2_BUCKETS }, () => r.varint('a bucket count', 2 ** 31)) })
+        break
+      case 'post':
+        out.push({ kind, day, change: readChange(r) })
     }
   }
   return out
@@ -389,7 +407,7 @@ export function writeBucketEntry(w: FrameWriter, e: BucketEntry): void {
   else if (e.kind === 'ids') {
     w.varint(e.ids.length)
     for (const id of e.ids) w.bytes(id)
-  }
+  } else if (e.kind === 'post') w.varint(e.change.length).bytes(e.change)
 }
 
 export function readBucketEntries(frame: Uint8Array): BucketEntry[] {
@@ -402,9 +420,16 @@ export function readBucketEntries(frame: Uint8Array): BucketEntry[] {
     const bucket = r.u8('a bucket')
     if (kind === 'one') out.push({ kind, day, bucket, id: r.bytes(ID_BYTES, 'an id') })
     else if (kind === 'ids') out.push({ kind, day, bucket, ids: readIds(r) })
+    else if (kind === 'post') out.push({ kind, day, bucket, change: readChange(r) })
     else out.push({ kind, day, bucket })
   }
   return out
+}
+
+function readChange(r: FrameReader): Uint8Array {
+  const length = r.varint('a change length', MAX_CHANGE_BYTES)
+  if (length === 0) throw new MalformedFrameError('has an empty change')
+  return r.bytes(length, 'a change')
 }
 
 function readIds(r: FrameReader): Uint8Array[] {

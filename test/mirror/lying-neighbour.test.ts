@@ -13,7 +13,8 @@ import { connectAsOwner } from './support.ts'
 
 /*
  * A neighbour that lies in `/usenet/sync/1`: it claims a day of posts the node lacks, then answers the
- * node's request for them with forged changes, or with more than was asked. The node must store none of
+ * node's request for them with forged changes, or with more than was asked, or sends a forged or misplaced
+ * post with its comparison answer. The node must store none of
  * it, say which neighbour lied, stay up, and still sync correctly with an honest neighbour afterwards.
  */
 
@@ -39,6 +40,8 @@ interface Lie {
    * the node then asks for the day by range.
    */
   whole?: boolean
+  /** Sends the first of `answer` with its comparison answer (a `post` entry) instead of listing ids: nothing is fetched. */
+  inline?: boolean
   /** The frames it answers the `changes` (or `range`) request with (an empty frame follows). */
   answer: Uint8Array[]
   /** Ids that must not end up stored. */
@@ -65,6 +68,7 @@ const asked = makeArticle({ group: GROUP, subject: 'Asked for', body: 'The node 
 const unasked = makeArticle({ group: GROUP, subject: 'Not asked for', body: 'The node never asked for this one.', date: claimedDate + 2000, key: mallory })
 const reframed = makeArticle({ group: GROUP, subject: 'Reframed', body: 'A valid post in a change that is not its canonical one.', date: claimedDate + 3000 })
 const garbageId = `<${randomBytes(32).toString('hex')}@usenet-p2p>`
+const otherDay = makeArticle({ group: GROUP, subject: 'Another day', body: 'Dated three days before the day it is sent for.', date: claimedDate - 3 * DAY_MS })
 
 const LIES: Record<string, Lie> = {
   'a canonical change of a tampered article': {
@@ -88,6 +92,20 @@ const LIES: Record<string, Lie> = {
     answer: [canonicalChange(tampered)],
     forged: [tampered.id, original.id],
     reason: /bad-signature/,
+  },
+  'a tampered post sent with the comparison': {
+    claimed: [tampered.id],
+    inline: true,
+    answer: [canonicalChange(tampered)],
+    forged: [tampered.id, original.id],
+    reason: /bad-signature/,
+  },
+  'a post of another day sent with the comparison': {
+    claimed: [otherDay.id],
+    inline: true,
+    answer: [canonicalChange(otherDay)],
+    forged: [otherDay.id],
+    reason: /another day or bucket than its answer named/,
   },
   'a day offered whole, then endless posts in its range': {
     claimed: [asked.id],
@@ -122,7 +140,9 @@ async function startLiar(lie: Lie): Promise<{ peer: Peer; asked: string[][] }> {
     if (request.op === 'digests') {
       // The node has nothing of the claimed day: the liar lists its ids, or offers it whole.
       const w = new FrameWriter()
-      if (request.group === GROUP && lie.whole) {
+      if (request.group === GROUP && lie.inline) {
+        writeDayEntry(w, { kind: 'post', day: dayNumber(claimedDay), change: lie.answer[0]! })
+      } else if (request.group === GROUP && lie.whole) {
         const counts = new Array<number>(256).fill(0)
         for (const id of lie.claimed) counts[bucketOf(id)]!++
         writeDayEntry(w, { kind: 'whole', day: dayNumber(claimedDay), counts })
@@ -159,7 +179,8 @@ describe('a neighbour that lies in the sync protocol', () => {
         const warning = () => log.lines.find((l) => l.includes(`syncing ${GROUP} with ${liar.peer.peerId} failed`))
         await eventually(() => warning() !== undefined, { timeoutMs: 10_000 })
         // The node took up the claim and asked for exactly the posts it lacked: by id, or the whole day (one range).
-        expect(liar.asked, name).toEqual([lie.whole ? [`range ${dayNumber(claimedDay)} 0-255`] : lie.claimed])
+        // (Nothing, when the post came with the comparison.)
+        expect(liar.asked, name).toEqual(lie.inline ? [] : [lie.whole ? [`range ${dayNumber(claimedDay)} 0-255`] : lie.claimed])
         expect(warning(), name).toMatch(lie.reason)
         warnings.push(`${name}: ${warning()!.replace(/^.*failed: /, '')}`)
         await liar.peer.stop()

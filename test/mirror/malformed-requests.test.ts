@@ -4,7 +4,8 @@ import { parseGroupName } from '../../src/article/index.ts'
 import type { Logger } from '../../src/logger.ts'
 import { createLogger } from '../../src/logger.ts'
 import { createPeer, newPeerKey, type Peer } from '../../src/node/index.ts'
-import { dayDigests } from '../../src/store/index.ts'
+import { dayDigests, hashOf, idsOfDay, xorInto } from '../../src/store/index.ts'
+import { readIfCanonical } from '../../src/sync/canonical-change.ts'
 import { canonicalChange, createAntiEntropy, MAX_CHANGE_BYTES, SYNC_PROTOCOL } from '../../src/sync/index.ts'
 import {
   dayNumber,
@@ -15,12 +16,14 @@ import {
   readBucketEntries,
   readDayEntries,
   type SyncRequest,
+  writeBucketEntry,
+  writeDayEntry,
 } from '../../src/sync/sync-frames.ts'
 import { tempNode, type TempNode } from '../helpers/temp-store.ts'
 import { makeHistory } from './support.ts'
 
 /*
- * The frames of `/usenet/sync/1` (version 3, and 2 from older askers) from a neighbour are untrusted: every field is checked, and a request that
+ * The frames of `/usenet/sync/1` (version 4, and 2-3 from older askers) from a neighbour are untrusted: every field is checked, and a request that
  * is out of format or over a limit closes its stream with one debug line, without an answer, a crash or a
  * write. The node keeps answering good requests.
  */
@@ -35,7 +38,7 @@ const MALFORMED: Record<string, Uint8Array> = {
   'an empty frame': new Uint8Array(0),
   'the JSON of version 1': new Uint8Array([1, ...new TextEncoder().encode(JSON.stringify({ op: 'days', group: GROUP }))]),
   'an unknown op': header(9).take(),
-  'version 4': header(1, 4).varint(0).varint(30_000).varint(0).take(),
+  'version 5': header(1, 5).varint(0).varint(30_000).varint(0).take(),
   'a range in a version 2 request': header(5).varint(1).varint(20_000).u8(0).u8(255).take(),
   'range: no part': header(5, 3).varint(0).take(),
   'range: more parts than allowed': header(5, 3).varint(65).take(),
@@ -143,6 +146,28 @@ describe('sync frames', () => {
     for (const request of requests) expect(plain(decodeRequest(encodeRequest(request)))).toEqual(plain(request))
   })
 
+  it('carry a post in a comparison answer, and refuse one that is empty, longer than a change may be, or cut', () => {
+    const change = canonicalChange(makeHistory(GROUP, [1])[0]!)
+    const day = new FrameWriter()
+    writeDayEntry(day, { kind: 'post', day: 20_000, change })
+    const bucket = new FrameWriter()
+    writeBucketEntry(bucket, { kind: 'post', day: 20_000, bucket: 7, change })
+    expect(readDayEntries(day.take())).toEqual([{ kind: 'post', day: 20_000, change }])
+    expect(readBucketEntries(bucket.take())).toEqual([{ kind: 'post', day: 20_000, bucket: 7, change }])
+    const POST = 6
+    const bad = {
+      empty: new FrameWriter().u8(POST).varint(20_000).varint(0).take(),
+      'too long': new FrameWriter()
+        .u8(POST)
+        .varint(20_000)
+        .varint(MAX_CHANGE_BYTES + 1)
+        .bytes(new Uint8Array(MAX_CHANGE_BYTES + 1))
+        .take(),
+      cut: new FrameWriter().u8(POST).varint(20_000).varint(change.length).bytes(change.subarray(1)).take(),
+    }
+    for (const [name, frame] of Object.entries(bad)) expect(() => readDayEntries(frame), name).toThrow(MalformedFrameError)
+  })
+
   it('refuse every malformed request with MalformedFrameError', () => {
     for (const [name, frame] of Object.entries(MALFORMED)) expect(() => decodeRequest(frame), name).toThrow(MalformedFrameError)
   })
@@ -231,5 +256,28 @@ describe('a node served malformed sync requests', () => {
     older[0] = 2
     const olderEntries = ((await send(older)) as Uint8Array[]).flatMap(readDayEntries)
     expect(olderEntries.map((e) => [e.kind, e.day, e.kind === 'ids' ? e.ids.length : 0])).toEqual(newestFirst('ids'))
+  })
+
+  it('sends the one post an asker lacks of a day with the answer, and only its id to an asker of version 3', async () => {
+    const [newest] = [...(await dayDigests(node.store.db, GROUP))].sort((a, b) => b.day.localeCompare(a.day))
+    const ids = await idsOfDay(node.store.db, GROUP, newest!.day)
+    const lacked = ids[3]!
+    // The asker's fingerprint of the day: every post but `lacked`.
+    const theirXor = Buffer.from(newest!.xor)
+    xorInto(theirXor, hashOf(lacked))
+    const request = encodeRequest({
+      op: 'digests',
+      group: GROUP,
+      from: 0,
+      to: 2 ** 21,
+      days: [{ day: dayNumber(newest!.day), count: newest!.count - 1, xor: theirXor.subarray(0, 16) }],
+    })
+    const entries = ((await send(request)) as Uint8Array[]).flatMap(readDayEntries).filter((e) => e.day === dayNumber(newest!.day))
+    expect(entries.map((e) => e.kind)).toEqual(['post'])
+    expect(entries[0]!.kind === 'post' && readIfCanonical(entries[0]!.change)?.article.id).toBe(lacked)
+    const older = Uint8Array.from(request)
+    older[0] = 3
+    const olderEntries = ((await send(older)) as Uint8Array[]).flatMap(readDayEntries).filter((e) => e.day === dayNumber(newest!.day))
+    expect(olderEntries).toEqual([{ kind: 'one', day: dayNumber(newest!.day), id: hashOf(lacked) }])
   })
 })

@@ -64,6 +64,33 @@ async function allIds(node: ServingNode): Promise<string[]> {
 }
 
 describe('reconciling two nodes', () => {
+  it('settles a few posts lost on each side of a busy day within the two comparison round trips, fetching nothing', async () => {
+    const day = Array.from({ length: 400 }, (_, i) => post(1, i * 200, false))
+    const inGroup = day.filter((p) => p.newsgroups.includes(parseGroupName(GROUPS[0])))
+    // Each lost post alone in its level-2 bucket (the hash's first byte), as a few random losses almost always are.
+    const lost: SignedArticle[] = []
+    for (const p of inGroup) if (lost.length < 10 && !lost.some((q) => messageIdHex(q.id).slice(0, 2) === messageIdHex(p.id).slice(0, 2))) lost.push(p)
+    const [aLacks, bLacks, shared] = [lost.slice(0, 5), lost.slice(5), inGroup.filter((p) => !lost.includes(p))]
+    const a = await side([...bLacks, ...shared], { smallDay: 16, answerIds: 32_768 })
+    const b = await side([...aLacks, ...shared], { smallDay: 16, answerIds: 32_768 })
+    try {
+      await a.peer.dial(b.address, { signal: AbortSignal.timeout(5000) })
+      expect(await a.antiEntropy.pull(b.peer.peerId, parseGroupName(GROUPS[0]))).toBe(5)
+      // Day fingerprints, then the level-2 ones of the buckets that differ: the five posts came with the answers.
+      expect(b.served.requests).toEqual(['digests', 'buckets'])
+      expect(b.served.answers.flat().sort()).toEqual(sortedIds(aLacks.map((p) => p.id)))
+      expect(sortedIds(await allIds(a))).toEqual(sortedIds([...aLacks, ...bLacks, ...shared].map((p) => p.id)))
+      // And the other way: B pulls what only A held.
+      expect(await b.antiEntropy.pull(a.peer.peerId, parseGroupName(GROUPS[0]))).toBe(5)
+      expect(a.served.requests).toEqual(['digests', 'buckets'])
+    } finally {
+      for (const node of [a, b]) {
+        await node.stop()
+        await rm(node.dataDir, { recursive: true, force: true })
+      }
+    }
+  })
+
   it('leaves both with exactly the union, each having asked for exactly what it lacked', async () => {
     const log = captureStderr({ quiet: (line) => line.includes('serving-') })
     try {

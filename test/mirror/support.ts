@@ -29,7 +29,7 @@ import {
   type StreamTransport,
 } from '../../src/sync/index.ts'
 import { readIfCanonical } from '../../src/sync/canonical-change.ts'
-import { decodeRequest } from '../../src/sync/sync-frames.ts'
+import { decodeRequest, readBucketEntries, readDayEntries } from '../../src/sync/sync-frames.ts'
 import { expect } from 'vitest'
 import type { TestPeer } from '../helpers/network.ts'
 import { readStore } from '../network/support.ts'
@@ -155,13 +155,15 @@ export function xorOfIds(ids: Iterable<string>): Buffer {
 export const sortedIds = (ids: Iterable<string>) => [...ids].sort()
 
 /**
- * What a node's sync server answered to fetches (`changes` and `range` requests): per answer, the Message-IDs
- * of the posts it wrote back (by id or by range, the asker names no ids for days it fetches whole), and the
- * change frames it wrote in all.
+ * What a node's sync server answered with posts: per answer, the Message-IDs of the posts it wrote back (to
+ * `changes` and `range` requests, by id or by range, the asker names no ids for days it fetches whole; and
+ * the posts a comparison answer carried itself, version 4's `post` entries), and the changes it wrote in all.
  */
 export interface ServedLog {
   answers: string[][]
   framesWritten: number
+  /** The op of each request it answered, in order (one stream, one round trip, each). */
+  requests: string[]
 }
 
 /**
@@ -172,12 +174,22 @@ export interface ServedLog {
 export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport {
   return wrapSyncAnswers(peer, (stream) => {
     let answer: string[] | undefined
+    let comparison: 'digests' | 'buckets' | undefined
+    const post = (change: Uint8Array) => {
+      served.framesWritten++
+      answer!.push(readIfCanonical(change)?.article.id ?? '(not a canonical change)')
+    }
     const written = (frames: readonly Uint8Array[]) => {
-      if (!answer) return
       for (const frame of frames) {
         if (frame.length === 0) continue
-        served.framesWritten++
-        answer.push(readIfCanonical(frame)?.article.id ?? '(not a canonical change)')
+        if (comparison) {
+          const entries = comparison === 'digests' ? readDayEntries(frame) : readBucketEntries(frame)
+          for (const e of entries) {
+            if (e.kind !== 'post') continue
+            if (!answer) served.answers.push((answer = []))
+            post(e.change)
+          }
+        } else if (answer) post(frame)
       }
     }
     return {
@@ -185,10 +197,11 @@ export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport 
         const frame = await stream.read()
         try {
           const request = decodeRequest(frame)
+          served.requests.push(request.op)
           if (request.op === 'changes' || request.op === 'range') {
             answer = []
             served.answers.push(answer)
-          }
+          } else if (request.op === 'digests' || request.op === 'buckets') comparison = request.op
         } catch {
           // Not a request the tap understands; the handler will say so.
         }
@@ -244,7 +257,7 @@ export async function startServingNode(
     log: createLogger('serving-peer'),
   })
   const ingest = createIngest({ db: store.db, shards: new ShardDocuments(), log: createLogger('serving-ingest') })
-  const served: ServedLog = { answers: [], framesWritten: 0 }
+  const served: ServedLog = { answers: [], framesWritten: 0, requests: [] }
   const antiEntropy = createAntiEntropy(
     { transport: wrap(tappedTransport(peer, served)), db: store.db, ingest, log: createLogger('serving-sync') },
     syncOptions,
