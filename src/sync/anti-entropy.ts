@@ -23,6 +23,7 @@ import {
   dayNumber,
   dayString,
   encodeRequest,
+  FRAME_VERSION,
   FrameWriter,
   MalformedFrameError,
   MAX_BUCKET_DAYS,
@@ -33,6 +34,7 @@ import {
   MAX_RANGE_POSTS,
   MAX_LEVEL1_BUCKETS,
   MAX_REQUEST_DAYS,
+  OLDEST_FRAME_VERSION,
   readBucketEntries,
   readDayEntries,
   readRequest,
@@ -144,6 +146,9 @@ const MAX_STREAMS_PER_ASKER = 8
 /** Whole-history comparisons (the asker holds no day: a first round from a node with nothing) one neighbour may ask per group within the window. */
 const WHOLE_HISTORY_ASKS = 6
 const WHOLE_HISTORY_WINDOW_MS = 10 * 60_000
+
+/** How long a neighbour that refused a request of this version is asked in an older one before the newest is tried again. */
+const OLDER_VERSION_MS = 10 * 60_000
 
 /** How far serving may run ahead of its upload cap before it sleeps, in ms. */
 const PACE_STEP_MS = 20
@@ -506,24 +511,50 @@ export function createAntiEntropy(
   // ---------------------------------------------------------------------------------------------------
   // Asking.
 
-  async function ask(peerId: string, request: SyncRequest, signal: AbortSignal): Promise<FrameStream> {
+  /**
+   * Neighbours that closed a comparison unanswered, taken for nodes of an older version (a node refuses a
+   * request of a version it does not know): the version to ask them in, and until when. Then the newest is
+   * tried again, in case the node was upgraded (or the refusal had another cause).
+   */
+  const olderPeers = new Map<string, { version: number; until: number }>()
+
+  function versionFor(peerId: string): number {
+    const older = olderPeers.get(peerId)
+    if (older && older.until > Date.now()) return older.version
+    olderPeers.delete(peerId)
+    return FRAME_VERSION
+  }
+
+  async function ask(peerId: string, request: SyncRequest, signal: AbortSignal, version = FRAME_VERSION): Promise<FrameStream> {
     const stream = await transport.open(peerId, SYNC_PROTOCOL, { signal })
-    await stream.write(encodeRequest(request))
+    await stream.write(encodeRequest(request, version))
     return stream
   }
 
-  /** Sends a request and reads its answer's frames up to the empty one, each through `read`. */
+  /**
+   * Sends a request and reads its answer's frames up to the empty one, each through `read`. A comparison
+   * (`digests`) closed with no answer at all is asked again one version lower, down to the oldest: a node not
+   * yet upgraded still syncs, without what later versions added (the answers say what they hold).
+   */
   async function exchange(peerId: string, request: SyncRequest, signal: AbortSignal, read: (frame: Uint8Array) => void): Promise<void> {
-    const stream = await ask(peerId, request, signal)
+    const version = versionFor(peerId)
+    const stream = await ask(peerId, request, signal, version)
+    let answered = false
     try {
       for (;;) {
         const frame = await stream.read()
+        answered = true
         if (frame.length === 0) return
         read(frame)
       }
+    } catch (err) {
+      if (answered || signal.aborted || request.op !== 'digests' || version <= OLDEST_FRAME_VERSION) throw err
+      log.debug(`${peerId} closed a version ${version} request unanswered: asking it in version ${version - 1}`)
+      olderPeers.set(peerId, { version: version - 1, until: Date.now() + OLDER_VERSION_MS })
     } finally {
       await stream.close().catch(() => undefined)
     }
+    return exchange(peerId, request, signal, read)
   }
 
   /** Runs `read` on a neighbour's answer, turning a malformed one into an error that says so. */

@@ -212,8 +212,12 @@ export function sameDigest(a: Digest, b: Digest): boolean {
   return a.count === b.count && (a.count === 0 || Buffer.compare(a.xor.subarray(0, XOR_BYTES), b.xor.subarray(0, XOR_BYTES)) === 0)
 }
 
-export function encodeRequest(request: SyncRequest): Uint8Array {
-  const w = new FrameWriter().u8(FRAME_VERSION).u8(OPS.indexOf(request.op) + 1)
+/** A request frame, in `version` (an older one for a neighbour that speaks no later; its ops must exist there). */
+export function encodeRequest(request: SyncRequest, version = FRAME_VERSION): Uint8Array {
+  if (version < OLDEST_FRAME_VERSION || version > FRAME_VERSION || (request.op === 'range' && version < 3)) {
+    throw new RangeError(`a ${request.op} request cannot be written in version ${version}`)
+  }
+  const w = new FrameWriter().u8(version).u8(OPS.indexOf(request.op) + 1)
   const name = Buffer.from(request.group, 'ascii')
   w.u8(name.length).bytes(name)
   switch (request.op) {

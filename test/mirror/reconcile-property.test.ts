@@ -4,11 +4,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { composeArticle, messageIdHex, parseGroupName, type MessageId, type SignedArticle } from '../../src/article/index.ts'
 import { bucketDigests, dayDigests, idsOfDay, xorInto } from '../../src/store/index.ts'
-import { canonicalChange } from '../../src/sync/index.ts'
+import { canonicalChange, type StreamTransport } from '../../src/sync/index.ts'
 import { alice, mallory } from '../helpers/articles.ts'
 import { tempNode } from '../helpers/temp-store.ts'
 import { captureStderr, shardHeads } from '../network/support.ts'
-import { sortedIds, startServingNode, writeHistory, xorOfIds, type ServingNode } from './support.ts'
+import { sortedIds, startServingNode, wrapSyncAnswers, writeHistory, xorOfIds, type ServingNode } from './support.ts'
 
 /*
  * Reconciliation finds exactly the symmetric difference: two nodes holding any overlapping sets of posts,
@@ -50,8 +50,12 @@ const sets = fc.record({
   answerIds: fc.constantFrom(1, 3, 32_768),
 })
 
-async function side(articles: readonly SignedArticle[], options: { smallDay: number; answerIds: number }): Promise<ServingNode> {
-  const node = await startServingNode(await writeHistory([], { seeds: false, groups: [...GROUPS] }), options)
+async function side(
+  articles: readonly SignedArticle[],
+  options: { smallDay: number; answerIds: number },
+  wrap?: (transport: StreamTransport) => StreamTransport,
+): Promise<ServingNode> {
+  const node = await startServingNode(await writeHistory([], { seeds: false, groups: [...GROUPS] }), options, wrap ? { wrap } : {})
   if (articles.length > 0) {
     const results = await node.ingest.ingestChanges(articles.map(canonicalChange), { origin: 'sync' })
     expect(results.every((r) => r.status === 'accepted')).toBe(true)
@@ -63,7 +67,48 @@ async function allIds(node: ServingNode): Promise<string[]> {
   return (await node.store.db.selectFrom('articles').select('id').execute()).map((r) => r.id)
 }
 
+/** Answers as a node of version 3 would: a request of a later version is closed unanswered. Records each request's version. */
+function versionThree(versions: number[]): (transport: StreamTransport) => StreamTransport {
+  return (transport) =>
+    wrapSyncAnswers(transport, (stream) => ({
+      ...stream,
+      async read() {
+        const frame = await stream.read()
+        versions.push(frame[0]!)
+        if (frame[0]! > 3) throw new Error('has version 4')
+        return frame
+      },
+    }))
+}
+
 describe('reconciling two nodes', () => {
+  it('syncs with a node of version 3 by asking it in version 3 once it closed a version 4 request unanswered', async () => {
+    const day = Array.from({ length: 400 }, (_, i) => post(2, i * 200, false)).filter((p) => p.newsgroups.includes(parseGroupName(GROUPS[0])))
+    const versions: number[] = []
+    const a = await side(day.slice(3), { smallDay: 16, answerIds: 32_768 })
+    const b = await side(day, { smallDay: 16, answerIds: 32_768 }, versionThree(versions))
+    const log = captureStderr({ quiet: (line) => line.includes('serving-') })
+    try {
+      await a.peer.dial(b.address, { signal: AbortSignal.timeout(5000) })
+      expect(await a.antiEntropy.pull(b.peer.peerId, parseGroupName(GROUPS[0]))).toBe(3)
+      expect(sortedIds(await allIds(a))).toEqual(sortedIds(day.map((p) => p.id)))
+      // One refused request, then every request in version 3 (which has no posts in answers: a changes round trip).
+      expect(versions[0]).toBe(4)
+      expect(versions.slice(1).every((v) => v === 3)).toBe(true)
+      expect(b.served.requests.at(-1)).toBe('changes')
+      // Later pulls ask it in version 3 straight away.
+      const asked = versions.length
+      expect(await a.antiEntropy.pull(b.peer.peerId, parseGroupName(GROUPS[0]))).toBe(0)
+      expect(versions.slice(asked)).toEqual([3])
+    } finally {
+      log.restore()
+      for (const node of [a, b]) {
+        await node.stop()
+        await rm(node.dataDir, { recursive: true, force: true })
+      }
+    }
+  })
+
   it('settles a few posts lost on each side of a busy day within the two comparison round trips, fetching nothing', async () => {
     const day = Array.from({ length: 400 }, (_, i) => post(1, i * 200, false))
     const inGroup = day.filter((p) => p.newsgroups.includes(parseGroupName(GROUPS[0])))
