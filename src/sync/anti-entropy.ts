@@ -25,6 +25,7 @@ import {
   encodeRequest,
   FRAME_VERSION,
   FrameWriter,
+  isRefusal,
   MalformedFrameError,
   MAX_BUCKET_DAYS,
   MAX_DAY,
@@ -38,6 +39,7 @@ import {
   readBucketEntries,
   readDayEntries,
   readRequest,
+  REFUSAL,
   sameDigest,
   type SyncRequest,
   writeBucketEntry,
@@ -351,6 +353,7 @@ export function createAntiEntropy(
       log.debug(
         `sync request from ${from} refused: it asked for the whole history of ${request.group} ${WHOLE_HISTORY_ASKS} times within ${WHOLE_HISTORY_WINDOW_MS / 60_000} minutes`,
       )
+      if (version >= 4) await stream.write(REFUSAL)
       return
     }
     // Serving only groups this node carries.
@@ -545,6 +548,7 @@ export function createAntiEntropy(
         const frame = await stream.read()
         answered = true
         if (frame.length === 0) return
+        if (isRefusal(frame)) throw new Error('refused the request (it asked for the whole history too often)')
         read(frame)
       }
     } catch (err) {

@@ -103,6 +103,17 @@ const DAY_KINDS = ['empty', 'ids', 'one', 'buckets', 'later', 'whole', 'post'] a
 export const LEVEL2_BUCKETS = 256
 const BUCKET_KINDS = ['one', 'ids', 'truncated', 'post'] as const
 
+/**
+ * The whole answer to a request the answerer refuses (version 4): a frame of this one byte, which no answer
+ * entry starts with. An asker of an older version gets its stream closed unanswered instead, which a version
+ * 4 asker would take for a node of an older version.
+ */
+export const REFUSAL: Uint8Array = Uint8Array.of(0xff)
+
+export function isRefusal(frame: Uint8Array): boolean {
+  return frame.length === 1 && frame[0] === 0xff
+}
+
 /** A frame that does not follow the format; the message says which field. */
 export class MalformedFrameError extends Error {
   override readonly name = 'MalformedFrameError'

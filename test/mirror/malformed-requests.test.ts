@@ -15,6 +15,7 @@ import {
   MalformedFrameError,
   readBucketEntries,
   readDayEntries,
+  REFUSAL,
   type SyncRequest,
   writeBucketEntry,
   writeDayEntry,
@@ -256,6 +257,37 @@ describe('a node served malformed sync requests', () => {
     older[0] = 2
     const olderEntries = ((await send(older)) as Uint8Array[]).flatMap(readDayEntries)
     expect(olderEntries.map((e) => [e.kind, e.day, e.kind === 'ids' ? e.ids.length : 0])).toEqual(newestFirst('ids'))
+  })
+
+  it('refuses a neighbour that asks for the whole history too often, saying so to an asker of version 4', async () => {
+    // A neighbour of its own: the node counts whole-history comparisons per neighbour and group.
+    const asker = await createPeer({ key: await newPeerKey(), listen: ['/ip4/127.0.0.1/tcp/0'], maxMessageBytes: MAX_CHANGE_BYTES, log: createLogger('asker') })
+    try {
+      const address = server.multiaddrs().find((a) => a.includes('/tcp/'))!
+      await asker.dial(address.includes('/p2p/') ? address : `${address}/p2p/${server.peerId}`, { signal: AbortSignal.timeout(5000) })
+      const whole = encodeRequest({ op: 'digests', group: GROUP, from: 0, to: 2 ** 21, days: [] })
+      const firstFrame = async (request: Uint8Array): Promise<Uint8Array | 'closed'> => {
+        const stream = await asker.open(server.peerId, SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+        try {
+          await stream.write(request)
+          return await stream.read()
+        } catch {
+          return 'closed'
+        } finally {
+          await stream.close().catch(() => undefined)
+        }
+      }
+      const answers: (Uint8Array | 'closed')[] = []
+      for (let i = 0; i < 7; i++) answers.push(await firstFrame(whole))
+      // Six are answered (two whole days), the seventh refused in one frame; an asker of version 3 gets its stream closed.
+      for (const answer of answers.slice(0, 6)) expect(typeof answer !== 'string' && readDayEntries(answer).map((e) => e.kind)).toEqual(['whole', 'whole'])
+      expect(Buffer.from(answers[6] as Uint8Array)).toEqual(Buffer.from(REFUSAL))
+      const older = Uint8Array.from(whole)
+      older[0] = 3
+      expect(await firstFrame(older)).toBe('closed')
+    } finally {
+      await asker.stop()
+    }
   })
 
   it('sends the one post an asker lacks of a day with the answer, and only its id to an asker of version 3', async () => {
