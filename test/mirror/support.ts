@@ -186,7 +186,10 @@ export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport 
           const entries = comparison === 'digests' ? readDayEntries(frame) : readBucketEntries(frame)
           for (const e of entries) {
             if (e.kind !== 'post') continue
-            if (!answer) served.answers.push((answer = []))
+            if (!answer) {
+              answer = []
+              served.answers.push(answer)
+            }
             post(e.change)
           }
         } else if (answer) post(frame)
