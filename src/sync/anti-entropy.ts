@@ -16,6 +16,7 @@ import {
 import { readIfCanonical } from './canonical-change.ts'
 import { type FetchRange, FetchQueue, planRanges, RangeQueue } from './fetch-queue.ts'
 import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
+import { PeerVersions } from './peer-versions.ts'
 import {
   type BucketEntry,
   type DayEntry,
@@ -23,7 +24,6 @@ import {
   dayNumber,
   dayString,
   encodeRequest,
-  FRAME_VERSION,
   FrameWriter,
   isRefusal,
   MalformedFrameError,
@@ -35,7 +35,6 @@ import {
   MAX_RANGE_POSTS,
   MAX_LEVEL1_BUCKETS,
   MAX_REQUEST_DAYS,
-  OLDEST_FRAME_VERSION,
   readBucketEntries,
   readDayEntries,
   readRequest,
@@ -148,9 +147,6 @@ const MAX_STREAMS_PER_ASKER = 8
 /** Whole-history comparisons (the asker holds no day: a first round from a node with nothing) one neighbour may ask per group within the window. */
 const WHOLE_HISTORY_ASKS = 6
 const WHOLE_HISTORY_WINDOW_MS = 10 * 60_000
-
-/** How long a neighbour that refused a request of this version is asked in an older one before the newest is tried again. */
-const OLDER_VERSION_MS = 10 * 60_000
 
 /** How far serving may run ahead of its upload cap before it sleeps, in ms. */
 const PACE_STEP_MS = 20
@@ -514,25 +510,7 @@ export function createAntiEntropy(
   // ---------------------------------------------------------------------------------------------------
   // Asking.
 
-  /**
-   * Neighbours that closed a comparison unanswered, taken for nodes of an older version (a node refuses a
-   * request of a version it does not know): the version to ask them in, and until when. Then the newest is
-   * tried again, in case the node was upgraded (or the refusal had another cause).
-   */
-  const olderPeers = new Map<string, { version: number; until: number }>()
-
-  function versionFor(peerId: string): number {
-    const older = olderPeers.get(peerId)
-    if (older && older.until > Date.now()) return older.version
-    olderPeers.delete(peerId)
-    return FRAME_VERSION
-  }
-
-  async function ask(peerId: string, request: SyncRequest, signal: AbortSignal, version = FRAME_VERSION): Promise<FrameStream> {
-    const stream = await transport.open(peerId, SYNC_PROTOCOL, { signal })
-    await stream.write(encodeRequest(request, version))
-    return stream
-  }
+  const versions = new PeerVersions()
 
   /**
    * Sends a request and reads its answer's frames up to the empty one, each through `read`. A comparison
@@ -540,8 +518,14 @@ export function createAntiEntropy(
    * yet upgraded still syncs, without what later versions added (the answers say what they hold).
    */
   async function exchange(peerId: string, request: SyncRequest, signal: AbortSignal, read: (frame: Uint8Array) => void): Promise<void> {
-    const version = versionFor(peerId)
-    const stream = await ask(peerId, request, signal, version)
+    const version = versions.versionFor(peerId)
+    const stream = await transport.open(peerId, SYNC_PROTOCOL, { signal })
+    try {
+      await stream.write(encodeRequest(request, version))
+    } catch (err) {
+      await stream.close().catch(() => undefined)
+      throw err
+    }
     let answered = false
     try {
       for (;;) {
@@ -552,9 +536,9 @@ export function createAntiEntropy(
         read(frame)
       }
     } catch (err) {
-      if (answered || signal.aborted || request.op !== 'digests' || version <= OLDEST_FRAME_VERSION) throw err
-      log.debug(`${peerId} closed a version ${version} request unanswered: asking it in version ${version - 1}`)
-      olderPeers.set(peerId, { version: version - 1, until: Date.now() + OLDER_VERSION_MS })
+      const older = answered || signal.aborted || request.op !== 'digests' ? undefined : versions.refused(peerId, version)
+      if (older === undefined) throw err
+      log.debug(`${peerId} closed a version ${version} request unanswered: asking it in version ${older}`)
     } finally {
       await stream.close().catch(() => undefined)
     }

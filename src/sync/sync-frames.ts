@@ -111,7 +111,7 @@ const BUCKET_KINDS = ['one', 'ids', 'truncated', 'post'] as const
 export const REFUSAL: Uint8Array = Uint8Array.of(0xff)
 
 export function isRefusal(frame: Uint8Array): boolean {
-  return frame.length === 1 && frame[0] === 0xff
+  return frame.length === 1 && frame[0] === REFUSAL[0]
 }
 
 /** A frame that does not follow the format; the message says which field. */

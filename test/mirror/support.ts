@@ -29,7 +29,7 @@ import {
   type StreamTransport,
 } from '../../src/sync/index.ts'
 import { readIfCanonical } from '../../src/sync/canonical-change.ts'
-import { decodeRequest, readBucketEntries, readDayEntries } from '../../src/sync/sync-frames.ts'
+import { decodeRequest, isRefusal, readBucketEntries, readDayEntries } from '../../src/sync/sync-frames.ts'
 import { expect } from 'vitest'
 import type { TestPeer } from '../helpers/network.ts'
 import { readStore } from '../network/support.ts'
@@ -181,7 +181,7 @@ export function tappedTransport(peer: Peer, served: ServedLog): StreamTransport 
     }
     const written = (frames: readonly Uint8Array[]) => {
       for (const frame of frames) {
-        if (frame.length === 0) continue
+        if (frame.length === 0 || isRefusal(frame)) continue
         if (comparison) {
           const entries = comparison === 'digests' ? readDayEntries(frame) : readBucketEntries(frame)
           for (const e of entries) {
