@@ -13,8 +13,8 @@ import {
   xorInto,
   type Db,
 } from '../store/index.ts'
-import { readIfCanonical } from './canonical-change.ts'
 import { type FetchRange, FetchQueue, planRanges, RangeQueue } from './fetch-queue.ts'
+import { type InlinePost, inlineBudget, pairWithXor, whereItSaid } from './inline-posts.ts'
 import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
 import { PeerVersions } from './peer-versions.ts'
 import {
@@ -64,8 +64,9 @@ import type { FrameStream, StreamTransport } from './transport.ts'
  * each a key range of the day's shards, and lists no ids at all (a fresh mirror of 50k posts sent 1.6 MB of
  * ids each way and made the answerer look each post up on its own).
  *
- * Where the asker lacks exactly one post of a day or a level-2 bucket, the answerer sends that post itself
- * (`post`, version 4, at most MAX_INLINE_POSTS an answer) rather than its id: the small differences gossip
+ * Where the asker lacks exactly one post of a day or a level-2 bucket (or two of a bucket), the answerer sends
+ * the posts themselves (`post`, version 4, at most MAX_INLINE_POSTS an answer, inline-posts.ts) rather than
+ * their ids: the small differences gossip
  * leaves (a few posts lost, most of them recent) settle within the comparison's round trips, with no
  * `changes` round trip after it.
  *
@@ -170,21 +171,6 @@ export function maxAnswersInFlight(neighbours: number): number {
 /** Posts a range answer may hold beyond what its neighbour counted (posts that reached it since). */
 const RANGE_SLACK = 64
 
-/** A post a neighbour sent with a comparison answer, and the day (and bucket) it said the post is of. */
-interface InlinePost {
-  readonly day: number
-  readonly bucket?: number
-  readonly change: Uint8Array
-}
-
-/** Whether an inline post is of the day (and bucket) its answer entry named, read from its change (undefined: not canonical, ingest says why). */
-function whereItSaid(post: InlinePost): boolean | undefined {
-  const read = readIfCanonical(post.change)
-  if (!read) return undefined
-  const { date, id } = read.article
-  return Math.floor(date / 86_400_000) === post.day && (post.bucket === undefined || Number.parseInt(id.slice(1, 3), 16) === post.bucket)
-}
-
 /** Whether a post's hash ("<" + hex…) begins with a byte in one of the range's parts (its day is ingest's to file). */
 function inRange(range: FetchRange, id: string): boolean {
   const bucket = Number.parseInt(id.slice(1, 3), 16)
@@ -240,14 +226,6 @@ function answerFrames(stream: FrameStream) {
       await flush(true)
       await stream.write(new Uint8Array(0))
     },
-  }
-}
-
-/** How many more posts an answer may carry inline (`post` entries), MAX_INLINE_POSTS in all. */
-function inlineBudget(): { take(): boolean } {
-  let left = MAX_INLINE_POSTS
-  return {
-    take: () => left-- > 0,
   }
 }
 
@@ -496,6 +474,16 @@ export function createAntiEntropy(
             if (at >= 0) {
               const change = version >= 4 && inline.take() ? (await changesOf(db, group, [bucketIds[at]!]))[0] : undefined
               await out.bucket(change ? { kind: 'post', day, bucket, change } : { kind: 'one', day, bucket, id: hashes[at]! })
+              continue
+            }
+          }
+          if (version >= 4 && my.count === their.count + 2) {
+            // Two posts the asker lacks in one bucket (one time in a dozen when ten are lost on a busy day): the
+            // pair whose hashes XOR to the difference, found among the bucket's few posts, comes with the answer.
+            const pair = pairWithXor(hashes, Buffer.from(difference(my, their), 'hex'))
+            const changes = pair && inline.take(2) ? await changesOf(db, group, [bucketIds[pair[0]]!, bucketIds[pair[1]]!]) : []
+            if (changes.length === 2) {
+              for (const change of changes) await out.bucket({ kind: 'post', day, bucket, change })
               continue
             }
           }
@@ -757,6 +745,8 @@ export function createAntiEntropy(
         const asked = new Set(batch.map((a) => `${a.day} ${a.l1}`))
         const theirIds = new Map<string, { day: number; bucket: number; hashes: Set<string> }>()
         const ones = new Set<string>()
+        // Posts sent for each bucket: one, or the two it differs by.
+        const postsOf = new Map<string, number>()
         let accepted = 0
         const readBuckets = parsed('buckets', readBucketEntries)
         let inline = 0
@@ -766,9 +756,11 @@ export function createAntiEntropy(
             if (e.kind === 'truncated') throw new Error('answered only part of a request')
             const key = `${e.day} ${e.bucket}`
             if (e.kind === 'post') {
-              if (ones.has(key) || theirIds.has(key)) throw new Error('sent a malformed buckets answer')
+              const sent = postsOf.get(key) ?? 0
+              if ((ones.has(key) && sent === 0) || sent >= 2 || theirIds.has(key)) throw new Error('sent a malformed buckets answer')
               if (++inline > MAX_INLINE_POSTS) throw new Error('sent more posts with an answer than one may carry')
               ones.add(key)
+              postsOf.set(key, sent + 1)
               posts.push({ day: e.day, bucket: e.bucket, change: e.change })
               missingOf.set(e.day, (missingOf.get(e.day) ?? 0) + 1)
               continue

@@ -112,9 +112,17 @@ describe('reconciling two nodes', () => {
   it('settles a few posts lost on each side of a busy day within the two comparison round trips, fetching nothing', async () => {
     const day = Array.from({ length: 400 }, (_, i) => post(1, i * 200, false))
     const inGroup = day.filter((p) => p.newsgroups.includes(parseGroupName(GROUPS[0])))
-    // Each lost post alone in its level-2 bucket (the hash's first byte), as a few random losses almost always are.
-    const lost: SignedArticle[] = []
-    for (const p of inGroup) if (lost.length < 10 && !lost.some((q) => messageIdHex(q.id).slice(0, 2) === messageIdHex(p.id).slice(0, 2))) lost.push(p)
+    // Each lost post alone in its level-2 bucket (the hash's first byte), but for two of those A lacks, which
+    // share one: the answer carries the pair whose hashes XOR to the bucket's difference.
+    const bucketOf = (p: SignedArticle) => messageIdHex(p.id).slice(0, 2)
+    const twins = inGroup.flatMap((p, i) =>
+      inGroup
+        .slice(i + 1)
+        .filter((q) => bucketOf(q) === bucketOf(p))
+        .map((q) => [p, q]),
+    )[0]!
+    const lost: SignedArticle[] = [...twins]
+    for (const p of inGroup) if (lost.length < 10 && !lost.some((q) => bucketOf(q) === bucketOf(p))) lost.push(p)
     const [aLacks, bLacks, shared] = [lost.slice(0, 5), lost.slice(5), inGroup.filter((p) => !lost.includes(p))]
     const a = await side([...bLacks, ...shared], { smallDay: 16, answerIds: 32_768 })
     const b = await side([...aLacks, ...shared], { smallDay: 16, answerIds: 32_768 })
