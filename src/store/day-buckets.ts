@@ -33,6 +33,9 @@ export function addToBucket(blobs: { counts: Buffer; xors: Buffer }, bucket: num
 /** A level-2 bucket (a hash's first byte) as the two hex digits a Message-ID starts with after its '<'. */
 export const bucketHex = (bucket: number): string => bucket.toString(16).padStart(2, '0')
 
+/** The level-2 bucket of a Message-ID ("<" + its hash in hex…): the hash's first byte. */
+export const bucketOfId = (id: string): number => Number.parseInt(id.slice(1, 3), 16)
+
 export function xorInto(a: Uint8Array, b: Uint8Array): void {
   for (let i = 0; i < a.length; i++) a[i]! ^= b[i]!
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts'
 import {
   bucketDigests,
   bucketHex,
+  bucketOfId,
   changesInBuckets,
   changesOf,
   dayDigests,
@@ -15,7 +16,7 @@ import {
 } from '../store/index.ts'
 import { type FetchRange, FetchQueue, planRanges, RangeQueue } from './fetch-queue.ts'
 import { type InlinePost, inlineBudget, pairWithXor, whereItSaid } from './inline-posts.ts'
-import { type Ingest, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
+import { type Ingest, type IngestResult, MAX_CHANGES_PER_COMMIT } from './ingest.ts'
 import { PeerVersions } from './peer-versions.ts'
 import {
   type BucketEntry,
@@ -173,7 +174,7 @@ const RANGE_SLACK = 64
 
 /** Whether a post's hash ("<" + hex…) begins with a byte in one of the range's parts (its day is ingest's to file). */
 function inRange(range: FetchRange, id: string): boolean {
-  const bucket = Number.parseInt(id.slice(1, 3), 16)
+  const bucket = bucketOfId(id)
   return range.parts.some((part) => bucket >= part.first && bucket <= part.last)
 }
 
@@ -861,6 +862,28 @@ export function createAntiEntropy(
       else log.warn(`syncing ${group} with ${peerId} failed: ${err.message}`)
     }
     const requestSignal = () => AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal])
+    /**
+     * Counts what ingest made of a neighbour's posts into its progress. Valid posts are worth keeping, but a
+     * neighbour that sent an invalid post, or one it was not asked for, is broken: it is dropped from the pull.
+     * Returns the ids this node now holds of them, and whether the neighbour was dropped.
+     */
+    const settle = (peerId: string, results: readonly IngestResult[], wasAsked: (id: MessageId) => boolean) => {
+      const track = tracks.get(peerId)!
+      const kept = new Set<MessageId>()
+      let accepted = 0
+      for (const r of results) {
+        if (r.status === 'rejected') continue
+        kept.add(r.id)
+        if (r.status === 'accepted') accepted++
+      }
+      track.update({ postsStored: track.progress.postsStored + accepted })
+      const bad = results.find((r) => r.status === 'rejected')
+      const unasked = [...kept].some((id) => !wasAsked(id))
+      const broken = bad?.status === 'rejected' || unasked
+      if (broken)
+        fail(peerId, new Error(bad?.status === 'rejected' ? `sent an invalid post (${bad.problem}): ${bad.reason}` : 'sent posts it was not asked for'))
+      return { kept, broken }
+    }
 
     // A pass compares with every neighbour, then fetches what it found. Days fetched whole by range are not
     // checked id by id, so a second pass compares again when that could have left something out: several
@@ -960,21 +983,7 @@ export function createAntiEntropy(
           }
           const stored = ingest.ingestChanges(changes, { origin: 'sync', group }).then((results) => {
             const askedIds = 'ids' in job ? new Set<string>(job.ids) : undefined
-            const wasAsked = (id: string) => (askedIds ? askedIds.has(id) : 'range' in job && inRange(job.range, id))
-            const kept = new Set<string>()
-            let accepted = 0
-            for (const r of results) {
-              if (r.status === 'rejected') continue
-              kept.add(r.id)
-              if (r.status === 'accepted') accepted++
-            }
-            track.update({ postsStored: track.progress.postsStored + accepted })
-            const bad = results.find((r) => r.status === 'rejected')
-            const unasked = results.some((r) => r.status !== 'rejected' && !wasAsked(r.id))
-            // Valid posts are worth keeping, but a neighbour that sends an invalid post or others than asked is broken.
-            const broken = bad?.status === 'rejected' || unasked
-            if (broken)
-              fail(peerId, new Error(bad?.status === 'rejected' ? `sent an invalid post (${bad.problem}): ${bad.reason}` : 'sent posts it was not asked for'))
+            const { kept, broken } = settle(peerId, results, (id) => (askedIds ? askedIds.has(id) : 'range' in job && inRange(job.range, id)))
             if ('range' in job) {
               if (broken) ranges.giveBack(peerId, job.range)
               // Fewer than it counted (an answer cut at MAX_RANGE_POSTS): another pass compares again, and counts
@@ -1017,11 +1026,8 @@ export function createAntiEntropy(
         posts.map((p) => p.change),
         { origin: 'sync', group },
       )
-      const track = tracks.get(peerId)!
-      track.update({ postsStored: track.progress.postsStored + results.filter((r) => r.status === 'accepted').length })
-      const bad = results.find((r) => r.status === 'rejected')
-      if (bad?.status === 'rejected') fail(peerId, new Error(`sent an invalid post (${bad.problem}): ${bad.reason}`))
-      return results.flatMap((r) => (r.status === 'rejected' ? [] : [r.id]))
+      // Each was checked against the entry it came with, above.
+      return [...settle(peerId, results, () => true).kept]
     }
 
     let stored = 0

@@ -1,3 +1,4 @@
+import { bucketOfId } from '../store/index.ts'
 import { readIfCanonical } from './canonical-change.ts'
 import { MAX_INLINE_POSTS } from './sync-frames.ts'
 
@@ -19,7 +20,7 @@ export function whereItSaid(post: InlinePost): boolean | undefined {
   const read = readIfCanonical(post.change)
   if (!read) return undefined
   const { date, id } = read.article
-  return Math.floor(date / 86_400_000) === post.day && (post.bucket === undefined || Number.parseInt(id.slice(1, 3), 16) === post.bucket)
+  return Math.floor(date / 86_400_000) === post.day && (post.bucket === undefined || bucketOfId(id) === post.bucket)
 }
 
 /** How many more posts an answer may carry inline (`post` entries), MAX_INLINE_POSTS in all. */
